@@ -1,0 +1,28 @@
+import type { Config } from "../config";
+import type { Env } from "../env";
+import type { JobDirectory } from "../objects/job-directory";
+import type { ObjectStorage } from "../storage/object-storage";
+import type { Logger } from "./log";
+
+export interface Caller {
+  subject: string;
+  projects: string[];
+}
+
+export interface AppVariables {
+  requestId: string;
+  config: Config;
+  log: Logger;
+  storage: ObjectStorage;
+  jobs: JobDirectory;
+  caller: Caller;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: AppVariables;
+}
+
+export function mayAccessProject(caller: Caller, projectId: string): boolean {
+  return caller.projects.includes("*") || caller.projects.includes(projectId);
+}

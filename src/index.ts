@@ -1,0 +1,5 @@
+import { createApp } from "./app";
+
+export { JobObject } from "./objects/job";
+
+export default createApp();

@@ -1,0 +1,124 @@
+import type { ByteRange, ObjectBody, ObjectHead, ObjectStorage, PutOptions } from "./object-storage";
+import { StorageError } from "./object-storage";
+
+/** R2 needs equal-sized parts (all but the last) of at least 5 MiB. */
+export const R2_PART_SIZE = 8 * 1024 * 1024;
+/** A single R2 put takes at most 5 GB; above that the known-length path switches to multipart. */
+const SINGLE_PUT_LIMIT = 5_000_000_000;
+
+export class R2Storage implements ObjectStorage {
+  readonly driver = "r2";
+
+  constructor(
+    private readonly bucket: R2Bucket,
+    private readonly partSize = R2_PART_SIZE,
+  ) {}
+
+  async put(key: string, body: ReadableStream<Uint8Array>, options: PutOptions = {}): Promise<ObjectHead> {
+    const httpMetadata = options.contentType ? { contentType: options.contentType } : undefined;
+    if (options.contentLength !== undefined && options.contentLength <= SINGLE_PUT_LIMIT) {
+      const sized = body.pipeThrough(new FixedLengthStream(options.contentLength));
+      const object = await this.#call("put", () => this.bucket.put(key, sized, { httpMetadata }));
+      if (!object) throw new StorageError(`R2 refused the write of ${key}`, false);
+      return { key, size: object.size };
+    }
+    return this.#putMultipart(key, body, httpMetadata);
+  }
+
+  async #putMultipart(
+    key: string,
+    body: ReadableStream<Uint8Array>,
+    httpMetadata: R2HTTPMetadata | undefined,
+  ): Promise<ObjectHead> {
+    const upload = await this.#call("createMultipartUpload", () =>
+      this.bucket.createMultipartUpload(key, { httpMetadata }),
+    );
+    const parts: R2UploadedPart[] = [];
+    let size = 0;
+    try {
+      for await (const part of fixedSizeParts(body, this.partSize)) {
+        parts.push(await this.#call("uploadPart", () => upload.uploadPart(parts.length + 1, part)));
+        size += part.byteLength;
+      }
+      if (parts.length === 0) {
+        parts.push(await this.#call("uploadPart", () => upload.uploadPart(1, new Uint8Array(0))));
+      }
+      await this.#call("completeMultipartUpload", () => upload.complete(parts));
+      return { key, size };
+    } catch (error) {
+      await upload.abort().catch(() => undefined);
+      // A failure of the source stream (client gone, upload rejected) is not R2's fault:
+      // the caller gets that error as it was.
+      throw error instanceof SourceStreamError ? error.cause : error;
+    }
+  }
+
+  async get(key: string, range?: ByteRange): Promise<ObjectBody | null> {
+    const object = await this.#call("get", () =>
+      this.bucket.get(key, range ? { range: { offset: range.offset, length: range.length } } : undefined),
+    );
+    if (!object) return null;
+    return { key, size: object.size, body: object.body };
+  }
+
+  async head(key: string): Promise<ObjectHead | null> {
+    const object = await this.#call("head", () => this.bucket.head(key));
+    return object ? { key, size: object.size } : null;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#call("delete", () => this.bucket.delete(key));
+  }
+
+  async ping(): Promise<void> {
+    await this.#call("list", () => this.bucket.list({ limit: 1 }));
+  }
+
+  async #call<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof StorageError) throw error;
+      throw new StorageError(`R2 ${operation} failed`, true, { cause: error });
+    }
+  }
+}
+
+class SourceStreamError extends Error {
+  constructor(override readonly cause: unknown) {
+    super("source stream failed");
+  }
+}
+
+/** Regroups a stream into parts of exactly `size` bytes (the last may be shorter). */
+export async function* fixedSizeParts(body: ReadableStream<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
+  let part = new Uint8Array(size);
+  let filled = 0;
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await reader.read();
+      } catch (error) {
+        throw new SourceStreamError(error);
+      }
+      if (next.done) break;
+      let chunk = next.value;
+      while (chunk.byteLength > 0) {
+        const take = Math.min(size - filled, chunk.byteLength);
+        part.set(chunk.subarray(0, take), filled);
+        filled += take;
+        chunk = chunk.subarray(take);
+        if (filled === size) {
+          yield part;
+          part = new Uint8Array(size);
+          filled = 0;
+        }
+      }
+    }
+    if (filled > 0) yield part.subarray(0, filled);
+  } finally {
+    reader.releaseLock();
+  }
+}
