@@ -107,7 +107,7 @@ class BoundaryScanner {
    * Yields the current part's content up to the next delimiter. Holds back at most
    * delimiter-length bytes, so memory stays bounded by one input chunk.
    */
-  async #readContent(): Promise<Uint8Array | null> {
+  async #readContent(): Promise<Uint8Array> {
     for (;;) {
       const at = indexOf(this.#buffer, this.#delimiter, 0);
       if (at >= 0) {
@@ -133,7 +133,7 @@ class BoundaryScanner {
     let skipped = 0;
     while (!this.#partDone) {
       const content = await this.#readContent();
-      skipped += content?.byteLength ?? 0;
+      skipped += content.byteLength;
       if (skipped > limit) throw badMultipart("A form field before the file is too large.");
     }
   }
@@ -143,14 +143,17 @@ class BoundaryScanner {
     return new ReadableStream<Uint8Array>(
       {
         pull: async (controller) => {
-          if (this.#partDone) {
-            await this.#drain();
-            controller.close();
-            return;
+          // A pull must enqueue or close, or the stream stalls: skip empty reads.
+          while (!this.#partDone) {
+            const content = await this.#readContent();
+            if (content.byteLength > 0) {
+              // Copy: the buffer is a view that later joins would otherwise keep alive.
+              controller.enqueue(content.slice());
+              return;
+            }
           }
-          const content = await this.#readContent();
-          // Copy: the buffer is a view that later joins would otherwise keep alive.
-          if (content && content.byteLength > 0) controller.enqueue(content.slice());
+          await this.#drain();
+          controller.close();
         },
         cancel: async (reason) => {
           await this.#reader.cancel(reason);

@@ -57,7 +57,8 @@ export async function processIfcUpload(
     await deps.storage.delete(key).catch((cleanup: unknown) =>
       log.error({ msg: "could not remove a partial upload", key, error: String(cleanup) }),
     );
-    const rejected = inspection.failure();
+    // The inspection's verdict first; then a problem raised by the body's own parser.
+    const rejected = inspection.failure() ?? (error instanceof ProblemError ? error : undefined);
     if (rejected) {
       log.info({ msg: "upload rejected", outcome: "rejected", status: rejected.status, reason: rejected.slug });
       throw rejected;

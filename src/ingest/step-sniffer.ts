@@ -30,7 +30,10 @@ export function sniffStep(prefix: Uint8Array, complete: boolean): SniffResult {
   if (head.length < MAGIC.length && !exhausted && MAGIC.startsWith(head)) return { kind: "need-more" };
   if (head !== MAGIC) return { kind: "not-step", reason: "the body does not start with ISO-10303-21;" };
 
-  const tokens = tokenize(text, at + MAGIC.length);
+  // Header statements end with ';': until the window is exhausted, look only at whole
+  // statements so a word cut at the end of the prefix is never mistaken for a full one.
+  const end = exhausted ? text.length : text.lastIndexOf(";") + 1;
+  const tokens = tokenize(text.slice(0, end), at + MAGIC.length);
   const schemas = readFileSchema(tokens);
   if (schemas.kind === "incomplete") {
     return exhausted

@@ -1,0 +1,9 @@
+import { uploadMemory } from "./upload-memory.ts";
+
+export interface Benchmark {
+  name: string;
+  description: string;
+  run(): Promise<void>;
+}
+
+export const benchmarks: Benchmark[] = [uploadMemory];

@@ -1,0 +1,77 @@
+import { execFile } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { devToken, projectRoot, residentMemory, startDevServer } from "../test/support/node/dev-server.ts";
+import { largeModel } from "./large-model.ts";
+import { mib, printTable } from "./table.ts";
+
+const run = promisify(execFile);
+const megabytes = Number(process.env.BENCH_UPLOAD_MB ?? 1000);
+
+interface Target {
+  name: string;
+  config?: string;
+  mode: "raw" | "multipart";
+}
+
+const targets: Target[] = [
+  { name: "bare drain worker (floor)", config: "bench/baseline/wrangler.toml", mode: "raw" },
+  { name: "ingest, raw body -> R2 put", mode: "raw" },
+  { name: "bare drain worker (floor)", config: "bench/baseline/wrangler.toml", mode: "multipart" },
+  { name: "ingest, multipart -> R2 multipart", mode: "multipart" },
+];
+
+async function curlUpload(url: string, token: string, path: string, mode: Target["mode"]) {
+  // -T streams the file from disk; --data-binary would read it all into curl's memory.
+  const body = mode === "raw" ? ["-T", path, "-X", "POST", "-H", "content-type: application/octet-stream"] : ["-F", `file=@${path}`];
+  const { stdout } = await run(
+    "curl",
+    ["-sS", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", "-H", `Authorization: Bearer ${token}`, ...body, `${url}/v1/projects/bench/models?filename=large.ifc`],
+    { maxBuffer: 1024 * 1024 },
+  );
+  const [status, seconds] = stdout.trim().split(" ");
+  return { status: Number(status), seconds: Number(seconds) };
+}
+
+export const uploadMemory = {
+  name: "upload-memory",
+  description: `peak resident memory of workerd for a ${megabytes} MB upload through wrangler dev, against a bare draining Worker`,
+  async run(): Promise<void> {
+    const model = largeModel(megabytes);
+    const token = await devToken(["bench"]);
+    const rows: Record<string, string | number>[] = [];
+    const floors = new Map<string, number>();
+    for (const target of targets) {
+      console.log(`starting ${target.name} (${target.mode}) ...`);
+      const server = await startDevServer(target.config ? { config: target.config } : {});
+      try {
+        const pid = server.workerdPid();
+        if (pid === undefined) throw new Error("no workerd process found under wrangler dev");
+        const idle = residentMemory(pid);
+        console.log(`uploading ${mib(model.bytes)} MiB ...`);
+        const result = await curlUpload(server.url, token, model.path, target.mode);
+        const peak = residentMemory(pid).peak;
+        if (target.config) floors.set(target.mode, peak);
+        const floor = floors.get(target.mode);
+        rows.push({
+          worker: target.name,
+          body: target.mode,
+          "size MiB": mib(model.bytes),
+          status: result.status,
+          seconds: result.seconds.toFixed(1),
+          "MB/s": (model.bytes / 1e6 / result.seconds).toFixed(0),
+          "idle RSS MiB": mib(idle.current),
+          "VmHWM MiB": mib(peak),
+          "over floor MiB": target.config || floor === undefined ? "-" : mib(peak - floor),
+        });
+      } finally {
+        await server.stop();
+      }
+    }
+    printTable(`Upload of a ${megabytes} MB model through wrangler dev (peak RSS of workerd)`, rows);
+    const outDir = join(projectRoot, "bench", "results");
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, "upload-memory.json"), `${JSON.stringify({ megabytes, rows }, null, 2)}\n`);
+  },
+};

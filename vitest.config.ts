@@ -1,0 +1,41 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { TEST_JWT_SECRET } from "./test/support/constants.ts";
+
+export default defineConfig({
+  test: {
+    coverage: {
+      provider: "istanbul",
+      include: ["src/**/*.ts"],
+      reporter: ["text-summary", "text"],
+      thresholds: { lines: 90 },
+    },
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml", environment: "test" },
+            miniflare: {
+              bindings: { AUTH_JWT_SECRET: TEST_JWT_SECRET, FIXTURES_URL: inject("fixturesUrl") },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"],
+          globalSetup: ["test/setup/global-setup.ts"],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
