@@ -3,7 +3,8 @@ export default {
   async fetch(request: Request): Promise<Response> {
     if (new URL(request.url).pathname === "/healthz") return Response.json({ status: "ok" });
     let bytes = 0;
-    if (request.body) for await (const chunk of request.body) bytes += chunk.byteLength;
+    const reader = request.body?.getReader();
+    for (let next = await reader?.read(); next && !next.done; next = await reader?.read()) bytes += next.value.byteLength;
     return Response.json({ bytes }, { status: 202 });
   },
 };
