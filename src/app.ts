@@ -16,6 +16,8 @@ export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use(requestId);
+  // Liveness answers before configuration is read: a misconfigured Worker is alive, not ready.
+  app.route("/", liveness);
   app.use(async (c, next) => {
     const config = loadConfig(c.env);
     c.set("config", config);
@@ -37,7 +39,6 @@ export function createApp(): Hono<AppEnv> {
     });
   });
 
-  app.route("/", liveness);
   app.route("/", readiness);
   app.use("/v1/*", requireCaller);
   app.route("/v1/projects", models);

@@ -20,4 +20,22 @@ describe("health routes", () => {
     expect(response.status).toBe(401);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
   });
+
+  it("reports 503 when storage is unreachable", async () => {
+    const broken = { list: () => Promise.reject(new Error("connection refused")) } as unknown as R2Bucket;
+    const response = await call(new Request(api("/readyz"), { headers: { authorization: `Bearer ${await token(["*"])}` } }), {
+      STORAGE_DRIVER: "r2",
+      MODELS: broken,
+    });
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ status: "unavailable", storage: { driver: "r2", status: "unreachable" } });
+  });
+
+  it("stays live when misconfigured, while readiness names the missing R2 binding", async () => {
+    const broken = { STORAGE_DRIVER: "r2", MODELS: undefined };
+    expect((await call(new Request(api("/healthz")), broken)).status).toBe(200);
+    const response = await call(new Request(api("/readyz"), { headers: { authorization: `Bearer ${await token(["*"])}` } }), broken);
+    expect(response.status).toBe(500);
+    expect(((await response.json()) as { detail: string }).detail).toContain("MODELS");
+  });
 });

@@ -13,7 +13,7 @@ export interface DevServer {
   child: ChildProcess;
   /** Output so far, for failure messages. */
   output(): string;
-  /** The workerd process that runs the Worker (a descendant of wrangler). */
+  /** The workerd process serving the Worker's port (wrangler dev starts a second one for itself). */
   workerdPid(): number | undefined;
   stop(): Promise<void>;
 }
@@ -69,7 +69,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     port,
     child,
     output: () => output,
-    workerdPid: () => findDescendant(child.pid, "workerd"),
+    workerdPid: () => findDescendant(child.pid, "workerd", `entry=127.0.0.1:${port}`),
     stop: async () => {
       if (child.exitCode === null && child.pid !== undefined) {
         const exited = new Promise<void>((done) => child.once("exit", () => done()));
@@ -112,7 +112,7 @@ function parentOf(pid: number): number | undefined {
   }
 }
 
-function findDescendant(root: number | undefined, command: string): number | undefined {
+function findDescendant(root: number | undefined, command: string, argument: string): number | undefined {
   if (root === undefined) return undefined;
   for (const entry of readdirSync("/proc")) {
     const pid = Number(entry);
@@ -123,7 +123,7 @@ function findDescendant(root: number | undefined, command: string): number | und
     } catch {
       continue;
     }
-    if (comm !== command) continue;
+    if (comm !== command || !readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(argument)) continue;
     for (let up = parentOf(pid); up !== undefined && up > 1; up = parentOf(up)) {
       if (up === root) return pid;
     }

@@ -1,0 +1,115 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { MemoryStorage } from "../../src/storage/memory";
+import type { ObjectStorage } from "../../src/storage/object-storage";
+import { StorageError } from "../../src/storage/object-storage";
+import { fixedSizeParts, R2Storage } from "../../src/storage/r2";
+
+const streamOf = (...chunks: Uint8Array[]) =>
+  new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(chunk);
+      controller.close();
+    },
+  });
+
+const failingStream = (error: Error) =>
+  new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new Uint8Array(10));
+      controller.error(error);
+    },
+  });
+
+const text = async (body: ReadableStream<Uint8Array>) => new Response(body).text();
+const bucket = (): R2Bucket => {
+  if (!env.MODELS) throw new Error("test environment has no MODELS binding");
+  return env.MODELS;
+};
+
+const adapters: [string, () => ObjectStorage][] = [
+  ["memory", () => new MemoryStorage()],
+  ["r2", () => new R2Storage(bucket())],
+  ["r2 with multipart parts", () => new R2Storage(bucket(), 5 * 1024 * 1024)],
+];
+
+describe.each(adapters)("%s storage", (_name, make) => {
+  const key = () => `unit/${crypto.randomUUID()}/model.ifc`;
+
+  it("stores a stream and reads it back whole and by range", async () => {
+    const storage = make();
+    const k = key();
+    const enc = new TextEncoder();
+    expect(await storage.put(k, streamOf(enc.encode("hello "), enc.encode("world")))).toEqual({ key: k, size: 11 });
+    expect(await storage.head(k)).toEqual({ key: k, size: 11 });
+    const whole = await storage.get(k);
+    expect(whole && (await text(whole.body))).toBe("hello world");
+    const part = await storage.get(k, { offset: 6, length: 3 });
+    expect(part && (await text(part.body))).toBe("wor");
+    const tail = await storage.get(k, { offset: 6 });
+    expect(tail && (await text(tail.body))).toBe("world");
+  });
+
+  it("answers null for a missing object and deletes idempotently", async () => {
+    const storage = make();
+    const k = key();
+    expect(await storage.get(k)).toBeNull();
+    expect(await storage.head(k)).toBeNull();
+    await storage.put(k, streamOf(new Uint8Array([1])));
+    await storage.delete(k);
+    await storage.delete(k);
+    expect(await storage.head(k)).toBeNull();
+    await storage.ping();
+  });
+
+  it("keeps nothing when the source stream fails, and surfaces the source's error", async () => {
+    const storage = make();
+    const k = key();
+    const cause = new Error("client went away");
+    await expect(storage.put(k, failingStream(cause))).rejects.toBeDefined();
+    expect(await storage.head(k)).toBeNull();
+  });
+});
+
+describe("R2 storage", () => {
+  it("uploads a body of unknown length in equal parts and reassembles it", async () => {
+    const storage = new R2Storage(bucket(), 5 * 1024 * 1024);
+    const k = `unit/${crypto.randomUUID()}`;
+    const chunk = new Uint8Array(1024 * 1024).map((_, i) => i % 251);
+    const chunks = Array.from({ length: 11 }, () => chunk);
+    expect(await storage.put(k, streamOf(...chunks))).toEqual({ key: k, size: 11 * 1024 * 1024 });
+    const stored = await bucket().get(k);
+    const bytes = new Uint8Array((await stored?.arrayBuffer()) ?? new ArrayBuffer(0));
+    expect(bytes.byteLength).toBe(11 * 1024 * 1024);
+    expect(bytes[5 * 1024 * 1024 + 7]).toBe(7 % 251);
+  });
+
+  it("stores an empty body of unknown length", async () => {
+    const storage = new R2Storage(bucket());
+    const k = `unit/${crypto.randomUUID()}`;
+    expect(await storage.put(k, streamOf())).toEqual({ key: k, size: 0 });
+  });
+
+  it("rethrows the source stream's own error from a multipart upload", async () => {
+    const storage = new R2Storage(bucket());
+    const cause = new Error("client went away");
+    await expect(storage.put(`unit/${crypto.randomUUID()}`, failingStream(cause))).rejects.toBe(cause);
+  });
+
+  it("wraps a failing bucket call as a retryable storage error", async () => {
+    const broken = { list: () => Promise.reject(new Error("socket hang up")) } as unknown as R2Bucket;
+    const error = await new R2Storage(broken).ping().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageError);
+    expect(error).toMatchObject({ retryable: true, message: "R2 list failed" });
+  });
+});
+
+describe("fixedSizeParts", () => {
+  it("regroups chunks into parts of exactly the part size, the last one shorter", async () => {
+    const sizes: number[] = [];
+    for await (const part of fixedSizeParts(streamOf(new Uint8Array(7), new Uint8Array(2), new Uint8Array(6)), 4)) {
+      sizes.push(part.byteLength);
+    }
+    expect(sizes).toEqual([4, 4, 4, 3]);
+  });
+});
