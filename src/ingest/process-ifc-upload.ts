@@ -46,13 +46,11 @@ export async function processIfcUpload(
   }
   const name = sanitizeFilename(file.name);
   const key = modelObjectKey(projectId, jobId, name);
-  const inspection = inspectUpload(deps.maxUploadBytes);
+  const inspection = inspectUpload(file.body, deps.maxUploadBytes, file.contentLength);
   const started = Date.now();
   try {
-    await deps.storage.put(key, file.body.pipeThrough(inspection.stream), {
-      contentLength: file.contentLength,
-      contentType: "application/x-step",
-    });
+    await deps.storage.put(key, inspection.readable, { contentLength: file.contentLength, contentType: "application/x-step" });
+    await inspection.result();
   } catch (error) {
     await deps.storage.delete(key).catch((cleanup: unknown) =>
       log.error({ msg: "could not remove a partial upload", key, error: String(cleanup) }),

@@ -13,7 +13,10 @@ export interface DevServer {
   child: ChildProcess;
   /** Output so far, for failure messages. */
   output(): string;
-  /** The workerd process serving the Worker's port (wrangler dev starts a second one for itself). */
+  /**
+   * The workerd process that runs the Worker. wrangler dev starts two: a proxy that owns the
+   * public port, and the one running the Worker, started with an inspector address.
+   */
   workerdPid(): number | undefined;
   stop(): Promise<void>;
 }
@@ -69,7 +72,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     port,
     child,
     output: () => output,
-    workerdPid: () => findDescendant(child.pid, "workerd", `entry=127.0.0.1:${port}`),
+    workerdPid: () => findDescendant(child.pid, "workerd", "--inspector-addr"),
     stop: async () => {
       if (child.exitCode === null && child.pid !== undefined) {
         const exited = new Promise<void>((done) => child.once("exit", () => done()));
