@@ -55,10 +55,25 @@ export const uploadMemory = {
         if (pid === undefined) throw new Error("no workerd process found under wrangler dev");
         const idle = residentMemory(pid);
         console.log(`uploading ${mib(model.bytes)} MiB ...`);
-        const result = await curlUpload(`${server.url}${target.path}`, token, model.path, target.mode);
-        const peak = residentMemory(pid).peak;
+        // Sampled while the upload runs, so a process that dies mid-way still reports its peak.
+        let peak = idle.peak;
+        const sampler = setInterval(() => {
+          try {
+            peak = Math.max(peak, residentMemory(pid).peak);
+          } catch {
+            clearInterval(sampler);
+          }
+        }, 200);
+        const result = await curlUpload(`${server.url}${target.path}`, token, model.path, target.mode).finally(() =>
+          clearInterval(sampler),
+        );
+        try {
+          peak = Math.max(peak, residentMemory(pid).peak);
+        } catch {
+          console.log(`workerd ${pid} exited during the upload:\n${server.output().slice(-2000)}`);
+        }
         if (target.floor) floor = peak;
-        rows.push({
+        const row = {
           worker: target.name,
           body: target.mode,
           "size MiB": mib(model.bytes),
@@ -68,7 +83,9 @@ export const uploadMemory = {
           "idle RSS MiB": mib(idle.current),
           "VmHWM MiB": mib(peak),
           "over floor MiB": target.floor || floor === undefined ? "-" : mib(peak - floor),
-        });
+        };
+        console.log(JSON.stringify(row));
+        rows.push(row);
       } finally {
         await server.stop();
       }

@@ -1,0 +1,25 @@
+// `npm run check:deploy`: the Worker must bundle for deployment under 3 MiB gzip and start
+// far below Cloudflare's 1 s startup limit. Fails loudly when either drifts.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const MAX_GZIP_KIB = 3 * 1024;
+const MAX_STARTUP_MS = 400;
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" };
+const out = mkdtempSync(join(tmpdir(), "ifc-deploy-"));
+try {
+  const dry = execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", out], { env, encoding: "utf8" });
+  const gzip = /gzip:\s*([\d.]+)\s*KiB/.exec(dry);
+  if (!gzip) throw new Error(`no bundle size in wrangler output:\n${dry}`);
+  const startup = execFileSync("npx", ["wrangler", "check", "startup", "--outfile", join(out, "startup.cpuprofile")], { env, encoding: "utf8" });
+  const active = /Active:\s*([\d.]+)\s*ms/.exec(startup);
+  if (!active) throw new Error(`no startup time in wrangler output:\n${startup}`);
+  const gzipKiB = Number(gzip[1]);
+  const startupMs = Number(active[1]);
+  console.log(`bundle ${gzipKiB} KiB gzip (limit ${MAX_GZIP_KIB}), startup ${startupMs} ms active CPU (limit ${MAX_STARTUP_MS})`);
+  if (gzipKiB > MAX_GZIP_KIB || startupMs > MAX_STARTUP_MS) process.exit(1);
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}
