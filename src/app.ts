@@ -10,6 +10,7 @@ import { durableJobDirectory } from "./objects/job-directory";
 import { liveness, readiness } from "./routes/health";
 import { jobs } from "./routes/jobs";
 import { models } from "./routes/models";
+import { loggedStorage } from "./storage/logged-storage";
 import { selectStorage } from "./storage/select-storage";
 
 export function createApp(): Hono<AppEnv> {
@@ -21,8 +22,9 @@ export function createApp(): Hono<AppEnv> {
   app.use(async (c, next) => {
     const config = loadConfig(c.env);
     c.set("config", config);
-    c.set("log", createLogger(config.logLevel, { requestId: c.var.requestId }));
-    c.set("storage", selectStorage(config, c.env));
+    const log = createLogger(config.logLevel, { requestId: c.var.requestId });
+    c.set("log", log);
+    c.set("storage", loggedStorage(selectStorage(config, c.env), log));
     c.set("jobs", durableJobDirectory(c.env.JOBS));
     const started = Date.now();
     await next();

@@ -49,7 +49,7 @@ export async function logDependencyCall<T>(
   const started = Date.now();
   try {
     const result = await call();
-    log.debug({ msg: operation, component, durationMs: Date.now() - started, outcome: "ok" });
+    log.info({ msg: operation, component, durationMs: Date.now() - started, outcome: "ok" });
     return result;
   } catch (error) {
     log.warn({

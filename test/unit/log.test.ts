@@ -33,7 +33,7 @@ describe("logDependencyCall", () => {
   it("logs duration and outcome of a successful call", async () => {
     const lines: string[] = [];
     vi.spyOn(console, "log").mockImplementation((line: string) => lines.push(line));
-    expect(await logDependencyCall(createLogger("debug"), "storage", "put", async () => 42)).toBe(42);
+    expect(await logDependencyCall(createLogger("info"), "storage", "put", async () => 42)).toBe(42);
     expect(JSON.parse(lines[0] ?? "")).toMatchObject({ msg: "put", component: "storage", outcome: "ok", durationMs: expect.any(Number) });
   });
 
