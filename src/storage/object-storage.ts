@@ -1,6 +1,10 @@
 /** The storage port: every adapter streams, none buffers a whole object. */
 export interface PutOptions {
-  /** Exact byte length when the caller knows it; adapters may use a single PUT then. */
+  /**
+   * Exact byte length, given only for a body whose length the runtime knows too (the readable
+   * side of a FixedLengthStream, or a request body with Content-Length): adapters may then
+   * hand the stream on as it is, in a single PUT.
+   */
   contentLength?: number;
   contentType?: string;
 }

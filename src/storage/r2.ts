@@ -17,8 +17,7 @@ export class R2Storage implements ObjectStorage {
   async put(key: string, body: ReadableStream<Uint8Array>, options: PutOptions = {}): Promise<ObjectHead> {
     const httpMetadata = options.contentType ? { contentType: options.contentType } : undefined;
     if (options.contentLength !== undefined && options.contentLength <= SINGLE_PUT_LIMIT) {
-      const sized = body.pipeThrough(new FixedLengthStream(options.contentLength));
-      const object = await this.#call("put", () => this.bucket.put(key, sized, { httpMetadata }));
+      const object = await this.#call("put", () => this.bucket.put(key, body, { httpMetadata }));
       if (!object) throw new StorageError(`R2 refused the write of ${key}`, false);
       return { key, size: object.size };
     }

@@ -56,6 +56,8 @@ export async function upload(
 ): Promise<Response> {
   const query = init.filename === undefined ? "" : `?filename=${encodeURIComponent(init.filename)}`;
   const headers = new Headers(init.headers);
+  // As curl and browsers do: a body of known size goes with its Content-Length.
+  if (body instanceof Uint8Array && !headers.has("content-length")) headers.set("content-length", String(body.byteLength));
   headers.set("authorization", `Bearer ${init.token ?? (await token([projectId]))}`);
   return call(new Request(api(`/v1/projects/${projectId}/models${query}`), { method: "POST", body, headers }), init.overrides);
 }

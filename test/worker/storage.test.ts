@@ -72,6 +72,17 @@ describe.each(adapters)("%s storage", (_name, make) => {
 });
 
 describe("R2 storage", () => {
+  it("hands a stream of known length to a single put", async () => {
+    const storage = new R2Storage(bucket());
+    const k = `unit/${crypto.randomUUID()}`;
+    const sized = new FixedLengthStream(5);
+    const writer = sized.writable.getWriter();
+    const written = writer.write(new TextEncoder().encode("12345")).then(() => writer.close());
+    expect(await storage.put(k, sized.readable, { contentLength: 5 })).toEqual({ key: k, size: 5 });
+    await written;
+    expect(await (await bucket().get(k))?.text()).toBe("12345");
+  });
+
   it("uploads a body of unknown length in equal parts and reassembles it", async () => {
     const storage = new R2Storage(bucket(), 5 * 1024 * 1024);
     const k = `unit/${crypto.randomUUID()}`;
