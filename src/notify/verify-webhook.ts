@@ -2,7 +2,8 @@
  * For receivers of our webhooks: checks a delivery's Standard Webhooks signature and age.
  * Runs anywhere with Web Crypto (Workers, Node >= 20, browsers); depends on nothing else.
  */
-import { hmacKey, fromBase64, signedContent } from "./webhook-signature";
+// With the extension, so Node >= 22.18 can import this exported file directly (type stripping).
+import { fromBase64, hmacKey, signedContent } from "./webhook-signature.ts";
 
 export class WebhookVerificationError extends Error {
   constructor(message: string) {
