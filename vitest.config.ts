@@ -16,13 +16,22 @@ export default defineConfig({
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml", environment: "test" },
             miniflare: {
-              bindings: { AUTH_JWT_SECRET: TEST_JWT_SECRET, FIXTURES_URL: inject("fixturesUrl") },
+              bindings: {
+                AUTH_JWT_SECRET: TEST_JWT_SECRET,
+                FIXTURES_URL: inject("fixturesUrl"),
+                FAUXQS_URL: inject("fauxqsUrl"),
+                FAUXQS_CONTROL_URL: inject("fauxqsControlUrl"),
+                FAUXQS_REGION: inject("fauxqsRegion"),
+                FAUXQS_ACCESS_KEY_ID: inject("fauxqsAccessKeyId"),
+                FAUXQS_SECRET_ACCESS_KEY: inject("fauxqsSecretAccessKey"),
+                WEBHOOK_RECEIVER_URL: inject("webhookReceiverUrl"),
+              },
             },
           })),
         ],
         test: {
           name: "workers",
-          include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"],
+          include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts", "test/integration/**/*.test.ts"],
           globalSetup: ["test/setup/global-setup.ts"],
           testTimeout: 30_000,
         },

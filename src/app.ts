@@ -10,6 +10,7 @@ import { durableJobDirectory } from "./objects/job-directory";
 import { liveness, readiness } from "./routes/health";
 import { jobs } from "./routes/jobs";
 import { models } from "./routes/models";
+import { webhooks } from "./routes/webhooks";
 import { loggedStorage } from "./storage/logged-storage";
 import { selectStorage } from "./storage/select-storage";
 
@@ -44,6 +45,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/", readiness);
   app.use("/v1/*", requireCaller);
   app.route("/v1/projects", models);
+  app.route("/v1/projects", webhooks);
   app.route("/v1/jobs", jobs);
 
   app.notFound((c) => {

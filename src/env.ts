@@ -1,12 +1,25 @@
+import type { NotificationEvent } from "./notify/events";
 import type { JobObject } from "./objects/job";
+import type { ProjectObject } from "./objects/project";
 
 /** Bindings declared in wrangler.toml. Only src/config.ts reads the plain-string ones. */
 export interface Env {
   JOBS: DurableObjectNamespace<JobObject>;
+  PROJECTS: DurableObjectNamespace<ProjectObject>;
+  /** Optional Cloudflare Queue for notifications. */
+  EVENTS_QUEUE?: Queue<NotificationEvent>;
   MODELS?: R2Bucket;
   ENVIRONMENT?: string;
   STORAGE_DRIVER?: string;
   MAX_UPLOAD_BYTES?: string;
   AUTH_JWT_SECRET?: string;
   LOG_LEVEL?: string;
+  SQS_QUEUE_URL?: string;
+  SQS_ENDPOINT?: string;
+  AWS_REGION?: string;
+  AWS_ACCESS_KEY_ID?: string;
+  AWS_SECRET_ACCESS_KEY?: string;
+  WEBHOOK_DNS_RESOLVER?: string;
+  WEBHOOK_ALLOW_PRIVATE?: string;
+  NOTIFY_SCHEDULE_MS?: string;
 }

@@ -1,0 +1,45 @@
+import type { NotifyConfig } from "../config";
+import type { Env } from "../env";
+import { durableWebhookSubscriptions } from "../objects/project-directory";
+import type { Channel, Notifier } from "./notifier";
+import { queueNotifier } from "./queue";
+import { sqsNotifier } from "./sqs";
+import { type Resolver, type UrlGuardOptions, dohResolver } from "./ssrf-guard";
+import { type WebhookSubscriptions, webhookNotifier } from "./webhook";
+
+export interface NotifierDeps {
+  fetch?: typeof fetch;
+  /** Overrides the configured resolver (tests inject one; no DNS leaves the machine). */
+  resolver?: Resolver | null;
+  /** Overrides where webhook subscriptions are read (default: the PROJECTS Durable Objects). */
+  subscriptions?: WebhookSubscriptions;
+  now?: () => number;
+}
+
+/** The SSRF guard settings for webhook URLs, at registration and at delivery alike. */
+export function webhookGuard(config: NotifyConfig, deps: Pick<NotifierDeps, "fetch" | "resolver"> = {}): UrlGuardOptions {
+  const resolver = deps.resolver !== undefined ? deps.resolver : config.webhook.dnsResolver === "doh" ? dohResolver(deps.fetch) : null;
+  return { allowPrivate: config.webhook.allowPrivate, resolver };
+}
+
+/**
+ * The one place that turns validated config into notifiers. Webhooks are always on (each
+ * project opts in by subscribing); SQS when SQS_QUEUE_URL is set; the queue when bound.
+ */
+export function selectNotifiers(config: NotifyConfig, env: Pick<Env, "PROJECTS" | "EVENTS_QUEUE">, deps: NotifierDeps = {}): Notifier[] {
+  const notifiers: Notifier[] = [];
+  if (config.sqs !== null) notifiers.push(sqsNotifier(config.sqs, deps.fetch));
+  notifiers.push(
+    webhookNotifier({
+      subscriptions: deps.subscriptions ?? durableWebhookSubscriptions(env.PROJECTS),
+      guard: webhookGuard(config, deps),
+      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
+  );
+  if (config.queue && env.EVENTS_QUEUE) notifiers.push(queueNotifier(env.EVENTS_QUEUE));
+  return notifiers;
+}
+
+/** The channels a new event is planned on: exactly those with a notifier. */
+export const channelsOf = (notifiers: readonly Notifier[]): Channel[] => notifiers.map((notifier) => notifier.channel);
