@@ -16,13 +16,19 @@ export default defineConfig({
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml", environment: "test" },
             miniflare: {
-              bindings: { AUTH_JWT_SECRET: TEST_JWT_SECRET, FIXTURES_URL: inject("fixturesUrl") },
+              bindings: {
+                AUTH_JWT_SECRET: TEST_JWT_SECRET,
+                FIXTURES_URL: inject("fixturesUrl"),
+                // The S3 peer (s3rver behind the SigV4 proxy) for test/integration; the app itself
+                // keeps the memory driver unless a test overrides STORAGE_DRIVER.
+                S3_TEST_PEER: inject("s3"),
+              },
             },
           })),
         ],
         test: {
           name: "workers",
-          include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"],
+          include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts", "test/integration/**/*.test.ts"],
           globalSetup: ["test/setup/global-setup.ts"],
           testTimeout: 30_000,
         },

@@ -20,7 +20,19 @@ export function createApp(): Hono<AppEnv> {
     const config = loadConfig(c.env);
     c.set("config", config);
     c.set("log", createLogger(config.logLevel, { requestId: c.var.requestId }));
-    c.set("storage", selectStorage(config, c.env));
+    c.set(
+      "storage",
+      selectStorage(config, c.env, {
+        log: c.var.log,
+        waitUntil: (promise) => {
+          try {
+            c.executionCtx.waitUntil(promise);
+          } catch {
+            // No execution context (the app called directly): the promise still runs, untracked.
+          }
+        },
+      }),
+    );
     c.set("jobs", durableJobDirectory(c.env.JOBS));
     const started = Date.now();
     await next();
