@@ -5,7 +5,7 @@ import { retryWithBackoff } from "../resilience/retry";
 import type { ByteRange, ObjectBody, ObjectHead, ObjectStorage, PutOptions } from "./object-storage";
 import { StorageError } from "./object-storage";
 import { SourceStreamError, fixedSizeParts } from "./parts";
-import { escapeXml, parseS3Error, s3ResponseError, s3TransportError, xmlText } from "./s3-errors";
+import { S3StorageError, escapeXml, parseS3Error, s3ResponseError, s3TransportError, xmlText } from "./s3-errors";
 
 const MiB = 1024 * 1024;
 /** S3 refuses parts below 5 MiB (all but the last). */
@@ -282,11 +282,17 @@ export class S3Storage implements ObjectStorage {
     await response?.body?.cancel();
   }
 
-  /** ListObjectsV2 with max-keys=1: proves the bucket exists and the keys may read it. */
+  /** HeadBucket: proves the bucket exists and the keys may use it, with no body either way. */
   async ping(): Promise<void> {
-    const url = `${this.#base}/?list-type=2&max-keys=1`;
-    const response = await this.#send("ListObjectsV2", url, { method: "GET" }, this.#timeouts.requestMs);
-    await response.body?.cancel();
+    try {
+      await this.#send("HeadBucket", this.#base, { method: "HEAD" }, this.#timeouts.requestMs);
+    } catch (error) {
+      // A HEAD answer has no body to name the code: for a bucket, 404 can only mean it is missing.
+      if (error instanceof S3StorageError && error.s3.s3Code === "NotFound") {
+        throw new StorageError(`S3 HeadBucket failed: bucket ${this.#settings.bucket} does not exist`, false, { code: "missing-bucket" });
+      }
+      throw error;
+    }
   }
 
   #encryptionHeaders(): Record<string, string> {

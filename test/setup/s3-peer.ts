@@ -23,7 +23,8 @@ export async function startS3Peer(options: { bucket?: string } = {}): Promise<S3
   const s3rver = new S3rver({
     address: "127.0.0.1",
     port: 0,
-    silent: true,
+    // S3RVER_LOGS=1 shows s3rver's own log, to tell its failures from ours.
+    silent: process.env.S3RVER_LOGS === undefined,
     directory,
     vhostBuckets: false,
     configureBuckets: [{ name: bucket }],

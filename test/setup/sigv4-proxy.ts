@@ -9,6 +9,9 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { type IncomingMessage, request as httpRequest, type Server, type ServerResponse, createServer } from "node:http";
 import { join } from "node:path";
+import type { FaultRule, PendingUpload, RecordedRequest, S3Operation, UploadsReport } from "../support/s3-peer-info.ts";
+
+export type { FaultRule, PendingUpload, RecordedRequest, S3Operation };
 
 export interface ProxyOptions {
   /** s3rver's base URL, e.g. http://127.0.0.1:4568 */
@@ -19,56 +22,6 @@ export interface ProxyOptions {
   s3rverDirectory: string;
 }
 
-export type S3Operation =
-  | "PutObject"
-  | "UploadPart"
-  | "CreateMultipartUpload"
-  | "CompleteMultipartUpload"
-  | "AbortMultipartUpload"
-  | "GetObject"
-  | "HeadObject"
-  | "DeleteObject"
-  | "ListObjects"
-  | "HeadBucket"
-  | "CreateBucket"
-  | "Other";
-
-export interface RecordedRequest {
-  seq: number;
-  method: string;
-  bucket: string;
-  key: string;
-  query: Record<string, string>;
-  operation: S3Operation;
-  /** x-amz-server-side-encryption as sent, or null. */
-  sse: string | null;
-  sseKmsKeyId: string | null;
-  /** x-amz-content-sha256 as sent: a hex hash, UNSIGNED-PAYLOAD, or null. */
-  contentSha256: string | null;
-  bytes: number;
-  /** The proxy's verdict on the signature. */
-  signature: "valid" | "mismatch" | "unknown-key" | "missing";
-  status: number;
-}
-
-export interface PendingUpload {
-  uploadId: string;
-  bucket: string;
-  key: string;
-}
-
-/** A fault to answer instead of forwarding: for S3 failures s3rver cannot produce (throttling, 500). */
-export interface FaultRule {
-  operation: S3Operation;
-  keyPrefix: string;
-  /** Only this part (UploadPart); any part when absent. */
-  partNumber?: number;
-  status: number;
-  code: string;
-  /** How many matching requests get the fault. */
-  times: number;
-}
-
 export interface SigV4Proxy {
   url: string;
   server: Server;
@@ -77,19 +30,16 @@ export interface SigV4Proxy {
   close(): Promise<void>;
 }
 
-const WRITE_OPERATIONS = new Set<S3Operation>(["PutObject", "CreateMultipartUpload"]);
 const AUTH_PATTERN =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
-
-export function isWriteOperation(operation: S3Operation): boolean {
-  return WRITE_OPERATIONS.has(operation);
-}
 
 export async function startSigV4Proxy(options: ProxyOptions): Promise<SigV4Proxy> {
   const recorded: RecordedRequest[] = [];
   const pending = new Map<string, PendingUpload>();
   const faults: FaultRule[] = [];
   let seq = 0;
+  const started = performance.now();
+  const now = () => Math.round(performance.now() - started);
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -102,6 +52,7 @@ export async function startSigV4Proxy(options: ProxyOptions): Promise<SigV4Proxy
     const url = new URL(req.url ?? "/", "http://proxy");
     if (url.pathname.startsWith("/__proxy/")) return control(req, res, url);
 
+    const startedAt = now();
     const body = await readBody(req);
     const segments = url.pathname.split("/").slice(1).map(decodeURIComponent);
     const bucket = segments[0] ?? "";
@@ -121,8 +72,13 @@ export async function startSigV4Proxy(options: ProxyOptions): Promise<SigV4Proxy
       bytes: body.byteLength,
       signature: "missing",
       status: 0,
+      startedAt,
+      endedAt: 0,
     };
     recorded.push(entry);
+    res.on("finish", () => {
+      entry.endedAt = now();
+    });
     const reply = (status: number, code: string, message: string) => {
       entry.status = status;
       sendError(res, status, code, message);
@@ -150,7 +106,8 @@ export async function startSigV4Proxy(options: ProxyOptions): Promise<SigV4Proxy
     );
     if (fault) {
       fault.times--;
-      return reply(fault.status, fault.code, `injected ${fault.code}`);
+      if (fault.delayMs) await new Promise((done) => setTimeout(done, fault.delayMs));
+      if (fault.status !== undefined) return reply(fault.status, fault.code ?? "InternalError", `injected ${fault.code ?? "fault"}`);
     }
 
     if (operation === "AbortMultipartUpload") {
@@ -189,15 +146,17 @@ export async function startSigV4Proxy(options: ProxyOptions): Promise<SigV4Proxy
     switch (`${req.method} ${url.pathname}`) {
       case "GET /__proxy/requests":
         return json(recorded.filter((entry) => entry.key.startsWith(prefix)));
-      case "GET /__proxy/uploads":
-        return json({
+      case "GET /__proxy/uploads": {
+        const report: UploadsReport & { allOnDisk: string[] } = {
           pending: [...pending.values()].filter((upload) => upload.key.startsWith(prefix)),
           // Cross-check against s3rver's own folder of unfinished uploads.
           onDisk: [...pending.values()]
             .filter((upload) => upload.key.startsWith(prefix) && existsSync(uploadDir(options.s3rverDirectory, upload.bucket, upload.uploadId)))
             .map((upload) => upload.uploadId),
           allOnDisk: uploadsOnDisk(options.s3rverDirectory),
-        });
+        };
+        return json(report);
+      }
       case "POST /__proxy/faults": {
         const rule = JSON.parse((await readBody(req)).toString("utf8")) as FaultRule;
         faults.push(rule);
