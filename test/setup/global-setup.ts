@@ -1,9 +1,6 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, renameSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { fixturesDir, startFixtureServer } from "./fixture-server";
+import { startFixtureServer } from "./fixture-server";
+import { generatedModel } from "./generated-model";
 import { type S3PeerInfo, startS3Peer } from "./s3-peer";
 
 declare module "vitest" {
@@ -15,20 +12,6 @@ declare module "vitest" {
 
 /** URL path (on the fixture server) of a ~12 MB model: three parts at S3's smallest part size. */
 export const LARGE_MODEL_PATH = "generated/duplex-12mb.ifc";
-
-/** A valid model of about `megabytes` MB, made once per machine by the shared generator. */
-function generatedModel(megabytes: number): string {
-  const dir = join(tmpdir(), "ifc-ingest-test-models");
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `duplex-${megabytes}mb.ifc`);
-  if (!existsSync(path)) {
-    const generator = join(fixturesDir, "..", "..", "tools", "gen-large-ifc.mjs");
-    const partial = `${path}.${process.pid}.tmp`;
-    execFileSync(process.execPath, [generator, join(fixturesDir, "duplex.ifc"), String(megabytes), partial], { stdio: "ignore" });
-    renameSync(partial, path);
-  }
-  return path;
-}
 
 /** Runs in Node before the workerd tests: starts the local peers and hands out their addresses. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
