@@ -55,6 +55,21 @@ describe("S3 adapter", () => {
     await storage.delete(key);
   });
 
+  it("signs the SHA-256 of every body when asked, and the proxy verifies it", async () => {
+    const prefix = uniquePrefix();
+    const small = pattern(1000);
+    const large = pattern(6 * MiB);
+    const storage = testStorage({}, { signPayload: true });
+    await storage.put(`${prefix}small.ifc`, chunked(small));
+    await storage.put(`${prefix}large.ifc`, chunked(large, MiB));
+    const requests = await proxyRequests(prefix);
+    const bodies = requests.filter((r) => r.operation === "PutObject" || r.operation === "UploadPart");
+    expect(bodies).toHaveLength(3);
+    const expected = [small, large.subarray(0, 5 * MiB), large.subarray(5 * MiB)];
+    expect(new Set(bodies.map((r) => r.contentSha256))).toEqual(new Set(await Promise.all(expected.map((bytes) => sha256Hex(bytes)))));
+    expect(requests.every((r) => r.signature === "valid" && r.status < 300)).toBe(true);
+  });
+
   it("stores an empty body with a single PutObject", async () => {
     const key = `${uniquePrefix()}empty.ifc`;
     expect(await testStorage().put(key, chunked(new Uint8Array(0)))).toEqual({ key, size: 0 });
