@@ -25,6 +25,9 @@ export default defineConfig({
                 FAUXQS_ACCESS_KEY_ID: inject("fauxqsAccessKeyId"),
                 FAUXQS_SECRET_ACCESS_KEY: inject("fauxqsSecretAccessKey"),
                 WEBHOOK_RECEIVER_URL: inject("webhookReceiverUrl"),
+                // The S3 peer (s3rver behind the SigV4 proxy) for test/integration; the app itself
+                // keeps the memory driver unless a test overrides STORAGE_DRIVER.
+                S3_TEST_PEER: inject("s3"),
               },
             },
           })),

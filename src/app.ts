@@ -25,7 +25,22 @@ export function createApp(): Hono<AppEnv> {
     c.set("config", config);
     const log = createLogger(config.logLevel, { requestId: c.var.requestId });
     c.set("log", log);
-    c.set("storage", loggedStorage(selectStorage(config, c.env), log));
+    c.set(
+      "storage",
+      loggedStorage(
+        selectStorage(config, c.env, {
+          log,
+          waitUntil: (promise) => {
+            try {
+              c.executionCtx.waitUntil(promise);
+            } catch {
+              // No execution context (the app called directly): the promise still runs, untracked.
+            }
+          },
+        }),
+        log,
+      ),
+    );
     c.set("jobs", durableJobDirectory(c.env.JOBS));
     const started = Date.now();
     await next();

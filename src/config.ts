@@ -2,59 +2,69 @@ import { z } from "zod";
 import type { Env } from "./env";
 import type { SqsSettings } from "./notify/sqs";
 import { DEFAULT_SCHEDULE_MS, parseSchedule } from "./notify/schedule";
+import { S3_DEFAULT_PART_SIZE, S3_DEFAULT_UPLOAD_CONCURRENCY, S3_MIN_PART_SIZE, type S3Settings } from "./storage/s3";
 
 const GiB = 1024 ** 3;
 
 const environmentSchema = z.enum(["production", "development", "test"]);
-const httpUrl = z.url({ protocol: /^https?$/, message: "must be an http(s) URL" });
+const storageDriverSchema = z.enum(["r2", "memory", "s3"]);
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
 
-const configSchema = z
-  .object({
-    ENVIRONMENT: environmentSchema,
-    STORAGE_DRIVER: z.enum(["r2", "memory"]).optional(),
-    MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(5 * GiB),
-    AUTH_JWT_SECRET: z.string().min(32, "must be at least 32 characters"),
-    LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
-    hasR2Binding: z.boolean(),
-    SQS_QUEUE_URL: httpUrl.optional(),
-    SQS_ENDPOINT: httpUrl.optional(),
-    AWS_REGION: z.string().regex(/^[a-z0-9-]+$/, "must be an AWS region such as eu-central-1").optional(),
-    AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
-    AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
-    WEBHOOK_DNS_RESOLVER: z.enum(["doh", "off"]).optional(),
-    WEBHOOK_ALLOW_PRIVATE: z.enum(["true", "false"], { message: "must be true or false" }).optional(),
-    NOTIFY_SCHEDULE_MS: z
-      .string()
-      .transform((text, ctx) => {
-        const schedule = parseSchedule(text);
-        if (schedule.ok) return schedule.value;
-        ctx.addIssue({ code: "custom", message: schedule.error });
-        return z.NEVER;
-      })
-      .optional(),
-    hasEventsQueue: z.boolean(),
-  })
-  .superRefine((value, ctx) => {
-    const driver = value.STORAGE_DRIVER ?? defaultDriver(value.ENVIRONMENT);
-    if (driver === "r2" && !value.hasR2Binding) {
-      ctx.addIssue({ code: "custom", path: ["MODELS"], message: "R2 binding MODELS is required when STORAGE_DRIVER=r2" });
-    }
-    if (value.SQS_QUEUE_URL !== undefined) {
-      for (const name of ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const) {
-        if (value[name] === undefined) ctx.addIssue({ code: "custom", path: [name], message: "is required when SQS_QUEUE_URL is set" });
-      }
-    }
-  });
+const configSchema = z.object({
+  ENVIRONMENT: environmentSchema,
+  STORAGE_DRIVER: storageDriverSchema.optional(),
+  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(5 * GiB),
+  AUTH_JWT_SECRET: z.string().min(32, "must be at least 32 characters"),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  // S3: formats are checked whenever a value is set; which ones are required depends on the driver.
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid S3 bucket name (3-63 of a-z, 0-9, '.', '-')")
+    .optional(),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  S3_FORCE_PATH_STYLE: z.enum(["true", "false"], { error: "must be true or false" }).default("false"),
+  AWS_REGION: z.string().regex(/^[a-z0-9-]{2,32}$/, "must be a region name such as eu-central-1").optional(),
+  AWS_ACCESS_KEY_ID: z.string().optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_PART_SIZE: z.coerce
+    .number()
+    .int()
+    .min(S3_MIN_PART_SIZE, `must be at least ${S3_MIN_PART_SIZE} bytes (5 MiB), S3's smallest part`)
+    .max(5 * GiB, "must be at most 5 GiB, S3's largest part")
+    .default(S3_DEFAULT_PART_SIZE),
+  S3_UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(S3_DEFAULT_UPLOAD_CONCURRENCY),
+  S3_SSE: z.enum(["AES256", "aws:kms"], { error: "must be AES256 or aws:kms" }).default("AES256"),
+  S3_SSE_KMS_KEY_ID: z.string().optional(),
+  SQS_QUEUE_URL: httpUrl.optional(),
+  SQS_ENDPOINT: httpUrl.optional(),
+  WEBHOOK_DNS_RESOLVER: z.enum(["doh", "off"]).optional(),
+  WEBHOOK_ALLOW_PRIVATE: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
+  NOTIFY_SCHEDULE_MS: z
+    .string()
+    .transform((text, ctx) => {
+      const schedule = parseSchedule(text);
+      if (schedule.ok) return schedule.value;
+      ctx.addIssue({ code: "custom", message: schedule.error });
+      return z.NEVER;
+    })
+    .optional(),
+});
+
+/** The settings as strings, before validation. */
+type RawSettings = Record<keyof z.input<typeof configSchema>, string | undefined>;
 
 export type Environment = z.infer<typeof environmentSchema>;
+export type StorageDriver = z.infer<typeof storageDriverSchema>;
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export interface Config {
   environment: Environment;
-  storageDriver: "r2" | "memory";
+  storageDriver: StorageDriver;
   maxUploadBytes: number;
   authJwtSecret: string;
   logLevel: LogLevel;
+  /** Present exactly when storageDriver is "s3". */
+  s3: S3Settings | undefined;
   notify: NotifyConfig;
 }
 
@@ -80,44 +90,77 @@ export class ConfigError extends Error {
   }
 }
 
-function defaultDriver(environment: Environment): "r2" | "memory" {
-  return environment === "test" ? "memory" : "r2";
+function defaultDriver(environment: string | undefined): StorageDriver {
+  if (environment === "test") return "memory";
+  return environment === "production" ? "s3" : "r2";
 }
 
 const blankToUndefined = (value: string | undefined): string | undefined =>
   value === undefined || value.trim() === "" ? undefined : value;
 
+/**
+ * Settings that are required only in some combinations. Worked out from the raw input, so
+ * they are reported together with every format problem, not after those are fixed.
+ */
+function missingSettings(input: RawSettings, hasR2Binding: boolean): string[] {
+  const driver = input.STORAGE_DRIVER ?? defaultDriver(input.ENVIRONMENT);
+  const problems: string[] = [];
+  if (driver === "r2" && !hasR2Binding) problems.push("MODELS: R2 binding MODELS is required when STORAGE_DRIVER=r2");
+  if (driver === "s3") {
+    for (const name of ["S3_BUCKET", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const) {
+      if (input[name] === undefined) problems.push(`${name}: is required when STORAGE_DRIVER=s3`);
+    }
+    if (input.S3_SSE === "aws:kms" && input.S3_SSE_KMS_KEY_ID === undefined) {
+      problems.push("S3_SSE_KMS_KEY_ID: is required when S3_SSE=aws:kms");
+    }
+  }
+  if (input.SQS_QUEUE_URL !== undefined) {
+    for (const name of ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const) {
+      if (input[name] === undefined && driver !== "s3") problems.push(`${name}: is required when SQS_QUEUE_URL is set`);
+    }
+  }
+  return problems;
+}
+
 /** Validates every setting at once so one message names everything that is wrong. */
 export function loadConfig(env: Env): Config {
-  const parsed = configSchema.safeParse({
-    ENVIRONMENT: blankToUndefined(env.ENVIRONMENT) ?? "production",
+  const input: RawSettings = {
+    ENVIRONMENT: (blankToUndefined(env.ENVIRONMENT) ?? "production"),
     STORAGE_DRIVER: blankToUndefined(env.STORAGE_DRIVER),
     MAX_UPLOAD_BYTES: blankToUndefined(env.MAX_UPLOAD_BYTES),
     AUTH_JWT_SECRET: env.AUTH_JWT_SECRET,
     LOG_LEVEL: blankToUndefined(env.LOG_LEVEL),
-    hasR2Binding: env.MODELS !== undefined,
-    SQS_QUEUE_URL: blankToUndefined(env.SQS_QUEUE_URL),
-    SQS_ENDPOINT: blankToUndefined(env.SQS_ENDPOINT),
+    S3_BUCKET: blankToUndefined(env.S3_BUCKET),
+    S3_ENDPOINT: blankToUndefined(env.S3_ENDPOINT),
+    S3_FORCE_PATH_STYLE: blankToUndefined(env.S3_FORCE_PATH_STYLE),
     AWS_REGION: blankToUndefined(env.AWS_REGION),
     AWS_ACCESS_KEY_ID: blankToUndefined(env.AWS_ACCESS_KEY_ID),
     AWS_SECRET_ACCESS_KEY: blankToUndefined(env.AWS_SECRET_ACCESS_KEY),
+    S3_PART_SIZE: blankToUndefined(env.S3_PART_SIZE),
+    S3_UPLOAD_CONCURRENCY: blankToUndefined(env.S3_UPLOAD_CONCURRENCY),
+    S3_SSE: blankToUndefined(env.S3_SSE),
+    S3_SSE_KMS_KEY_ID: blankToUndefined(env.S3_SSE_KMS_KEY_ID),
+    SQS_QUEUE_URL: blankToUndefined(env.SQS_QUEUE_URL),
+    SQS_ENDPOINT: blankToUndefined(env.SQS_ENDPOINT),
     WEBHOOK_DNS_RESOLVER: blankToUndefined(env.WEBHOOK_DNS_RESOLVER),
     WEBHOOK_ALLOW_PRIVATE: blankToUndefined(env.WEBHOOK_ALLOW_PRIVATE),
     NOTIFY_SCHEDULE_MS: blankToUndefined(env.NOTIFY_SCHEDULE_MS),
-    hasEventsQueue: env.EVENTS_QUEUE !== undefined,
-  });
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join(".") || "config"}: ${issue.message}`),
-    );
-  }
+  };
+  const parsed = configSchema.safeParse(input);
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".") || "config"}: ${issue.message}`)),
+    ...missingSettings(input, env.MODELS !== undefined),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const value = parsed.data;
+  const storageDriver = value.STORAGE_DRIVER ?? defaultDriver(value.ENVIRONMENT);
   return {
     environment: value.ENVIRONMENT,
-    storageDriver: value.STORAGE_DRIVER ?? defaultDriver(value.ENVIRONMENT),
+    storageDriver,
     maxUploadBytes: value.MAX_UPLOAD_BYTES,
     authJwtSecret: value.AUTH_JWT_SECRET,
     logLevel: value.LOG_LEVEL,
+    s3: storageDriver === "s3" ? s3Settings(value) : undefined,
     notify: {
       sqs: sqsSettings(value),
       webhook: {
@@ -126,7 +169,7 @@ export function loadConfig(env: Env): Config {
         // Tests must not send DNS queries out of the machine.
         dnsResolver: value.WEBHOOK_DNS_RESOLVER ?? (value.ENVIRONMENT === "test" ? "off" : "doh"),
       },
-      queue: value.hasEventsQueue,
+      queue: env.EVENTS_QUEUE !== undefined,
       scheduleMs: value.NOTIFY_SCHEDULE_MS ?? DEFAULT_SCHEDULE_MS,
     },
   };
@@ -138,3 +181,18 @@ function sqsSettings(value: z.output<typeof configSchema>): SqsSettings | null {
   return { queueUrl, region, accessKeyId, secretAccessKey, ...(value.SQS_ENDPOINT === undefined ? {} : { endpoint: value.SQS_ENDPOINT }) };
 }
 
+function s3Settings(value: z.output<typeof configSchema>): S3Settings {
+  // missingSettings has vouched for these; the fallbacks only satisfy the type checker.
+  return {
+    bucket: value.S3_BUCKET ?? "",
+    endpoint: value.S3_ENDPOINT,
+    forcePathStyle: value.S3_FORCE_PATH_STYLE === "true",
+    region: value.AWS_REGION ?? "",
+    accessKeyId: value.AWS_ACCESS_KEY_ID ?? "",
+    secretAccessKey: value.AWS_SECRET_ACCESS_KEY ?? "",
+    partSize: value.S3_PART_SIZE,
+    uploadConcurrency: value.S3_UPLOAD_CONCURRENCY,
+    encryption:
+      value.S3_SSE === "aws:kms" ? { mode: "aws:kms", kmsKeyId: value.S3_SSE_KMS_KEY_ID ?? "" } : { mode: "AES256" },
+  };
+}

@@ -16,10 +16,19 @@ export interface Env {
   LOG_LEVEL?: string;
   SQS_QUEUE_URL?: string;
   SQS_ENDPOINT?: string;
-  AWS_REGION?: string;
-  AWS_ACCESS_KEY_ID?: string;
-  AWS_SECRET_ACCESS_KEY?: string;
   WEBHOOK_DNS_RESOLVER?: string;
   WEBHOOK_ALLOW_PRIVATE?: string;
   NOTIFY_SCHEDULE_MS?: string;
+  S3_BUCKET?: string;
+  S3_ENDPOINT?: string;
+  S3_FORCE_PATH_STYLE?: string;
+  AWS_REGION?: string;
+  /** Secret: wrangler secret / .dev.vars only. */
+  AWS_ACCESS_KEY_ID?: string;
+  /** Secret: wrangler secret / .dev.vars only. */
+  AWS_SECRET_ACCESS_KEY?: string;
+  S3_PART_SIZE?: string;
+  S3_UPLOAD_CONCURRENCY?: string;
+  S3_SSE?: string;
+  S3_SSE_KMS_KEY_ID?: string;
 }

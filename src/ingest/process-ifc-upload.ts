@@ -93,7 +93,26 @@ export async function processIfcUpload(
 
 function uploadFailure(error: unknown, log: Logger, driver: string): ProblemError {
   if (error instanceof StorageError) {
-    log.error({ msg: "storage write failed", outcome: "error", driver, error: error.message, cause: String(error.cause) });
+    log.error({
+      msg: error.code === "credentials" ? "storage rejected the service's credentials or permissions" : "storage write failed",
+      outcome: "error",
+      driver,
+      code: error.code,
+      retryable: error.retryable,
+      error: error.message,
+      cause: error.cause === undefined ? undefined : String(error.cause),
+    });
+    if (error.code === "credentials") {
+      // Retrying will not help until an operator fixes the storage settings, so no Retry-After.
+      return new ProblemError({
+        status: 503,
+        slug: "storage-unavailable",
+        title: "Storage Unavailable",
+        detail:
+          "The model could not be stored: the storage service rejected this service's credentials or permissions. " +
+          "Nothing was kept; the operators have to fix the storage settings.",
+      });
+    }
     return new ProblemError({
       status: 503,
       slug: "storage-unavailable",

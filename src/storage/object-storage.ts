@@ -24,7 +24,7 @@ export interface ObjectBody extends ObjectHead {
 }
 
 export interface ObjectStorage {
-  readonly driver: "r2" | "memory";
+  readonly driver: "r2" | "memory" | "s3";
   /** Resolves once the whole stream is stored; rejects, leaving nothing behind, if the stream errors. */
   put(key: string, body: ReadableStream<Uint8Array>, options?: PutOptions): Promise<ObjectHead>;
   get(key: string, range?: ByteRange): Promise<ObjectBody | null>;
@@ -34,14 +34,29 @@ export interface ObjectStorage {
   ping(): Promise<void>;
 }
 
+/**
+ * Why storage failed, in the domain's words (not S3's): decides the answer to the client
+ * and whether trying again can help.
+ * - credentials: the service's keys or permissions are wrong (AccessDenied, bad signature)
+ * - missing-bucket: the configured bucket does not exist
+ * - throttled: the store asks us to slow down (SlowDown, 503)
+ * - unavailable: the store failed on its side (InternalError, 5xx) or could not be reached
+ * - timeout: no answer within the time limit
+ * - rejected: the store refused the request for another reason (a 4xx we do not expect)
+ */
+export type StorageErrorCode = "credentials" | "missing-bucket" | "throttled" | "unavailable" | "timeout" | "rejected";
+
 /** A dependency failure (not the client's fault): answered with 503 and logged. */
 export class StorageError extends Error {
+  readonly code: StorageErrorCode;
+
   constructor(
     message: string,
     readonly retryable: boolean,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; code?: StorageErrorCode },
   ) {
     super(message, options);
     this.name = "StorageError";
+    this.code = options?.code ?? "unavailable";
   }
 }

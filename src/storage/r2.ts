@@ -1,5 +1,6 @@
 import type { ByteRange, ObjectBody, ObjectHead, ObjectStorage, PutOptions } from "./object-storage";
 import { StorageError } from "./object-storage";
+import { SourceStreamError, fixedSizeParts } from "./parts";
 
 /** R2 needs equal-sized parts (all but the last) of at least 5 MiB. */
 export const R2_PART_SIZE = 8 * 1024 * 1024;
@@ -80,44 +81,5 @@ export class R2Storage implements ObjectStorage {
       if (error instanceof StorageError) throw error;
       throw new StorageError(`R2 ${operation} failed`, true, { cause: error });
     }
-  }
-}
-
-class SourceStreamError extends Error {
-  constructor(override readonly cause: unknown) {
-    super("source stream failed");
-  }
-}
-
-/** Regroups a stream into parts of exactly `size` bytes (the last may be shorter). */
-export async function* fixedSizeParts(body: ReadableStream<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
-  let part = new Uint8Array(size);
-  let filled = 0;
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      let next: ReadableStreamReadResult<Uint8Array>;
-      try {
-        next = await reader.read();
-      } catch (error) {
-        throw new SourceStreamError(error);
-      }
-      if (next.done) break;
-      let chunk = next.value;
-      while (chunk.byteLength > 0) {
-        const take = Math.min(size - filled, chunk.byteLength);
-        part.set(chunk.subarray(0, take), filled);
-        filled += take;
-        chunk = chunk.subarray(take);
-        if (filled === size) {
-          yield part;
-          part = new Uint8Array(size);
-          filled = 0;
-        }
-      }
-    }
-    if (filled > 0) yield part.subarray(0, filled);
-  } finally {
-    reader.releaseLock();
   }
 }

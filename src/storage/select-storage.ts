@@ -1,16 +1,27 @@
 import type { Config } from "../config";
 import type { Env } from "../env";
+import type { Logger } from "../http/log";
 import { isolateMemoryStorage } from "./memory";
 import type { ObjectStorage } from "./object-storage";
 import { R2Storage } from "./r2";
+import { S3Storage } from "./s3";
+
+export interface StorageRuntime {
+  log: Logger;
+  /** The request's waitUntil, so cleanup of a failed upload outlives a client that went away. */
+  waitUntil?: (promise: Promise<unknown>) => void;
+}
 
 /** The one place that turns validated config into a storage adapter. */
-export function selectStorage(config: Config, env: Env): ObjectStorage {
+export function selectStorage(config: Config, env: Env, runtime: StorageRuntime): ObjectStorage {
   switch (config.storageDriver) {
     case "memory":
       return isolateMemoryStorage;
     case "r2":
       if (!env.MODELS) throw new Error("config validation lets r2 through only with a MODELS binding");
       return new R2Storage(env.MODELS);
+    case "s3":
+      if (!config.s3) throw new Error("config validation lets s3 through only with S3 settings");
+      return new S3Storage(config.s3, runtime);
   }
 }

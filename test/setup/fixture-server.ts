@@ -10,15 +10,19 @@ export const fixturesDir = resolve(
 
 /**
  * Tests inside workerd cannot read the file system: this serves the fixture folder
- * read-only on 127.0.0.1 so they can fetch the real models.
+ * read-only on 127.0.0.1 so they can fetch the real models, plus `extra` files (URL path
+ * without the leading slash -> file), e.g. models generated for the run.
  */
-export async function startFixtureServer(): Promise<{ url: string; server: Server }> {
+export async function startFixtureServer(extra: Record<string, string> = {}): Promise<{ url: string; server: Server }> {
   if (!existsSync(`${fixturesDir}/expected.jsonl`)) {
     throw new Error(`IFC fixtures not found in ${fixturesDir} (set IFC_FIXTURES_DIR)`);
   }
   const server = createServer((req, res) => {
-    const path = resolve(fixturesDir, `.${decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)}`);
-    if (!path.startsWith(fixturesDir + sep) || !existsSync(path) || !statSync(path).isFile()) {
+    const urlPath = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    const extraFile = Object.hasOwn(extra, urlPath.slice(1)) ? extra[urlPath.slice(1)] : undefined;
+    const path = extraFile ?? resolve(fixturesDir, `.${urlPath}`);
+    const allowed = extraFile !== undefined || path.startsWith(fixturesDir + sep);
+    if (!allowed || !existsSync(path) || !statSync(path).isFile()) {
       res.writeHead(404).end();
       return;
     }

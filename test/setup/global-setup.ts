@@ -2,6 +2,8 @@ import type { TestProject } from "vitest/node";
 import { FAUXQS_CREDENTIALS, FAUXQS_REGION, startFauxqsPeer } from "./fauxqs-peer";
 import { startFixtureServer } from "./fixture-server";
 import { startWebhookReceiver } from "./webhook-receiver";
+import { generatedModel } from "./generated-model";
+import { type S3PeerInfo, startS3Peer } from "./s3-peer";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -12,14 +14,19 @@ declare module "vitest" {
     fauxqsAccessKeyId: string;
     fauxqsSecretAccessKey: string;
     webhookReceiverUrl: string;
+    s3: S3PeerInfo;
   }
 }
 
+/** URL path (on the fixture server) of a ~12 MB model: three parts at S3's smallest part size. */
+export const LARGE_MODEL_PATH = "generated/duplex-12mb.ifc";
+
 /** Runs in Node before the workerd tests: starts the local peers and hands out their addresses. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const fixtures = await startFixtureServer();
+  const fixtures = await startFixtureServer({ [LARGE_MODEL_PATH]: generatedModel(12) });
   const fauxqs = await startFauxqsPeer();
   const receiver = await startWebhookReceiver();
+  const s3 = await startS3Peer();
   project.provide("fixturesUrl", fixtures.url);
   project.provide("fauxqsUrl", fauxqs.url);
   project.provide("fauxqsControlUrl", fauxqs.controlUrl);
@@ -27,7 +34,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("fauxqsAccessKeyId", FAUXQS_CREDENTIALS.accessKeyId);
   project.provide("fauxqsSecretAccessKey", FAUXQS_CREDENTIALS.secretAccessKey);
   project.provide("webhookReceiverUrl", receiver.url);
+  project.provide("s3", {
+    endpoint: s3.endpoint,
+    s3rverUrl: s3.s3rverUrl,
+    bucket: s3.bucket,
+    region: s3.region,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+  });
   return async () => {
+    await s3.stop();
     await receiver.stop();
     await fauxqs.stop();
     await new Promise<void>((done) => fixtures.server.close(() => done()));

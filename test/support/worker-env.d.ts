@@ -10,6 +10,7 @@ declare namespace Cloudflare {
     FAUXQS_ACCESS_KEY_ID: string;
     FAUXQS_SECRET_ACCESS_KEY: string;
     WEBHOOK_RECEIVER_URL: string;
+    S3_TEST_PEER: import("./s3-peer-info").S3PeerInfo;
   }
   interface GlobalProps {
     mainModule: typeof import("../../src/index");

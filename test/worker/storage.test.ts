@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { MemoryStorage } from "../../src/storage/memory";
 import type { ObjectStorage } from "../../src/storage/object-storage";
 import { StorageError } from "../../src/storage/object-storage";
-import { fixedSizeParts, R2Storage } from "../../src/storage/r2";
+import { fixedSizeParts } from "../../src/storage/parts";
+import { R2Storage } from "../../src/storage/r2";
 
 const streamOf = (...chunks: Uint8Array[]) =>
   new ReadableStream<Uint8Array>({
