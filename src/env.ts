@@ -9,4 +9,13 @@ export interface Env {
   MAX_UPLOAD_BYTES?: string;
   AUTH_JWT_SECRET?: string;
   LOG_LEVEL?: string;
+  PROCESSOR?: string;
+  PROCESSING_MEMORY_BYTES?: string;
+  PROCESSING_MAX_ATTEMPTS?: string;
+  PROCESSING_RETRY_BASE_MS?: string;
+  PROCESSING_RETRY_CAP_MS?: string;
+  PROCESSING_START_DELAY_MS?: string;
+  PROCESSING_TIMEOUT_MS?: string;
+  MOCK_PROCESSOR_OUTCOME?: string;
+  MOCK_PROCESSOR_DELAY_MS?: string;
 }
