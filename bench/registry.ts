@@ -1,3 +1,4 @@
+import { processing } from "./processing.ts";
 import { uploadMemory } from "./upload-memory.ts";
 
 export interface Benchmark {
@@ -6,4 +7,4 @@ export interface Benchmark {
   run(): Promise<void>;
 }
 
-export const benchmarks: Benchmark[] = [uploadMemory];
+export const benchmarks: Benchmark[] = [uploadMemory, processing];

@@ -34,6 +34,8 @@ export interface ProcessorInfo {
   durationMs: number;
   /** Size of the WASM heap after the model was read (web-ifc only), for capacity planning. */
   heapBytes?: number;
+  /** Where the time went (web-ifc only): opening/parsing, counting entities, the rest. */
+  phasesMs?: Record<string, number>;
 }
 
 /** Drops zero counts, upper-cases names and orders them, so summaries compare byte for byte. */

@@ -28,12 +28,23 @@ export function webIfcProcessor(memoryBytes: number, now: () => number = Date.no
         trusted = true;
         if (modelId < 0) throw unreadable(source);
         trusted = false;
-        const summary = summarise(api, modelId);
+        const opened = now();
+        const summary = summarise(api, modelId, now);
         trusted = true;
         if (summary.entityCount === 0) {
           throw new ProcessingError("invalid_step", "The model's DATA section holds no entity instances; the file is empty or cut short. Export it again.");
         }
-        return { ...summary, processor: { engine: "web-ifc", version: String(api.GetVersion()), durationMs: now() - started, heapBytes: heapBytes(api) } };
+        const { timings, ...rest } = summary;
+        return {
+          ...rest,
+          processor: {
+            engine: "web-ifc",
+            version: String(api.GetVersion()),
+            durationMs: now() - started,
+            heapBytes: heapBytes(api),
+            phasesMs: { open: opened - started, ...timings },
+          },
+        };
       } catch (error) {
         throw classify(error);
       } finally {
@@ -58,16 +69,13 @@ async function loadApi(): Promise<IfcAPI> {
   }
 }
 
-type Summarised = Omit<ModelSummary, "processor">;
+type Summarised = Omit<ModelSummary, "processor"> & { timings: { census: number; lines: number } };
 
-function summarise(api: IfcAPI, modelId: number): Summarised {
-  const ids = (typeName: string): number[] => {
+function summarise(api: IfcAPI, modelId: number, now: () => number): Summarised {
+  const started = now();
+  const ids = (typeName: string): Uint32Array => {
     const code = api.GetTypeCodeFromName(typeName);
-    return code ? drain(api.GetLineIDsWithType(modelId, code)) : [];
-  };
-  const line = (id: number): unknown[] => {
-    const args: unknown = api.GetRawLineData(modelId, id).arguments;
-    return Array.isArray(args) ? args : [];
+    return code ? drainIds(api, api.GetLineIDsWithType(modelId, code)) : new Uint32Array(0);
   };
 
   // Only types with lines matter; the schema lists some 800, most absent from any one model.
@@ -75,35 +83,36 @@ function summarise(api: IfcAPI, modelId: number): Summarised {
     types: api.GetIfcEntityList(modelId),
     maxId: api.GetMaxExpressID(modelId),
     forEachId: (code, visit) => {
-      const found = api.GetLineIDsWithType(modelId, code);
-      try {
-        for (let i = 0, n = found.size(); i < n; i++) visit(found.get(i));
-      } finally {
-        release(found);
-      }
+      for (const id of drainIds(api, api.GetLineIDsWithType(modelId, code))) visit(id);
     },
     typeOfDuplicate: (id) => api.GetLineType(modelId, id) as number,
   });
-  const entityCount = census.entityCount;
   const counts = [...census.counts].map(([code, count]): [string, number] => [api.GetNameFromTypeCode(code), count]);
+  const censusDone = now();
 
-  const fileName = headerArguments(api, modelId, FILE_NAME);
-  const fileDescription = headerArguments(api, modelId, FILE_DESCRIPTION);
-
-  const projectId = ids("IFCPROJECT")[0];
-  const project = projectId === undefined ? null : line(projectId);
+  const projectIds = ids("IFCPROJECT");
+  const storeyIds = ids("IFCBUILDINGSTOREY");
+  const materialIds = ids("IFCMATERIAL");
+  const associationIds = ids("IFCRELASSOCIATESMATERIAL");
+  const definitionIds = Object.entries(MATERIAL_EDGES).map(([typeName, attributes]) => ({ ids: ids(typeName), attributes }));
+  // web-ifc keeps only MEMORY_LIMIT of parsed text and re-reads the rest on demand: reading
+  // the lines in id order (file order, for the exporters seen) sweeps the model once
+  // instead of once per type.
+  const lines = readLines(api, modelId, [projectIds.slice(0, 1), storeyIds, materialIds, associationIds, ...definitionIds.map((d) => d.ids)]);
+  const line = (id: number): unknown[] => lines.get(id) ?? [];
 
   const definitions = new Map<number, readonly number[]>();
-  for (const [typeName, attributes] of Object.entries(MATERIAL_EDGES)) {
-    for (const id of ids(typeName)) {
-      const args = line(id);
-      definitions.set(id, attributes.flatMap((index) => refs(args[index])));
-    }
+  for (const { ids: found, attributes } of definitionIds) {
+    for (const id of found) definitions.set(id, attributes.flatMap((index) => refs(line(id)[index])));
   }
+  const fileName = headerArguments(api, modelId, FILE_NAME);
+  const fileDescription = headerArguments(api, modelId, FILE_DESCRIPTION);
+  const projectId = projectIds[0];
+  const project = projectId === undefined ? null : line(projectId);
 
-  return {
+  const summary = {
     schema: api.GetModelSchema(modelId),
-    entityCount,
+    entityCount: census.entityCount,
     header: {
       fileName: text(fileName[0]),
       timeStamp: text(fileName[1]),
@@ -113,21 +122,33 @@ function summarise(api: IfcAPI, modelId: number): Summarised {
     },
     project: project ? { globalId: text(project[0]) ?? "", name: text(project[2]) } : null,
     storeys: orderStoreys(
-      ids("IFCBUILDINGSTOREY").map((id) => {
+      Array.from(storeyIds, (id) => {
         const args = line(id);
         return { globalId: text(args[0]) ?? "", name: text(args[2]) ?? "", elevation: parseStepReal(value(args[9])) };
       }),
     ),
     counts: normaliseCounts(counts),
     materials: countMaterialAssociations({
-      materials: ids("IFCMATERIAL").map((id) => ({ expressId: id, name: text(line(id)[0]) ?? "" })),
+      materials: Array.from(materialIds, (id) => ({ expressId: id, name: text(line(id)[0]) ?? "" })),
       definitions,
-      associations: ids("IFCRELASSOCIATESMATERIAL").map((id) => {
+      associations: Array.from(associationIds, (id) => {
         const args = line(id);
         return { relatedObjects: refs(args[4]), relatingMaterial: refs(args[5])[0] ?? null };
       }),
     }),
   };
+  return { ...summary, timings: { census: censusDone - started, lines: now() - censusDone } };
+}
+
+function readLines(api: IfcAPI, modelId: number, groups: Uint32Array[]): Map<number, unknown[]> {
+  const wanted = new Set<number>();
+  for (const group of groups) for (const id of group) wanted.add(id);
+  const lines = new Map<number, unknown[]>();
+  for (const id of [...wanted].sort((a, b) => a - b)) {
+    const args: unknown = api.GetRawLineData(modelId, id).arguments;
+    lines.set(id, Array.isArray(args) ? args : []);
+  }
+  return lines;
 }
 
 function headerArguments(api: IfcAPI, modelId: number, headerType: number): unknown[] {
@@ -136,12 +157,30 @@ function headerArguments(api: IfcAPI, modelId: number, headerType: number): unkn
   return Array.isArray(args) ? args : [];
 }
 
-/** web-ifc hands out embind vectors: copy them into JS and free the WASM side at once. */
-function drain(vector: Vector<number>): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < vector.size(); i++) out.push(vector.get(i));
-  release(vector);
-  return out;
+/**
+ * web-ifc hands out embind vectors of ids: copy them into JS and free the WASM side at once.
+ * One embind call per element costs seconds for a 100 MB model (millions of ids), so the
+ * vector's storage is copied straight from the heap when its layout checks out
+ * (libc++ `std::vector<uint32_t>`: begin and end pointers at the object's address);
+ * otherwise element by element.
+ */
+function drainIds(api: IfcAPI, vector: Vector<number>): Uint32Array {
+  try {
+    const size = vector.size();
+    const heap = (api.wasmModule as { HEAPU32?: Uint32Array } | undefined)?.HEAPU32;
+    const pointer = (vector as Vector<number> & { $$?: { ptr?: unknown } }).$$?.ptr;
+    if (heap && typeof pointer === "number" && pointer % 4 === 0) {
+      const begin = heap[pointer / 4] ?? 0;
+      const end = heap[pointer / 4 + 1] ?? 0;
+      const direct = (end - begin) / 4 === size && begin % 4 === 0 ? heap.slice(begin / 4, end / 4) : undefined;
+      if (direct && (size === 0 || (direct[0] === vector.get(0) && direct[size - 1] === vector.get(size - 1)))) return direct;
+    }
+    const out = new Uint32Array(size);
+    for (let i = 0; i < size; i++) out[i] = vector.get(i);
+    return out;
+  } finally {
+    release(vector);
+  }
 }
 
 function release(vector: Vector<number>): void {
