@@ -20,7 +20,9 @@ const configSchema = z
     PROCESSING_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
     PROCESSING_RETRY_BASE_MS: z.coerce.number().int().positive().default(2_000),
     PROCESSING_RETRY_CAP_MS: z.coerce.number().int().positive().default(5 * 60_000),
-    PROCESSING_START_DELAY_MS: z.coerce.number().int().nonnegative().default(0),
+    // A moment's grace so the 202 leaves before a job object sharing the isolate starts
+    // web-ifc, which holds the thread for seconds on a large model.
+    PROCESSING_START_DELAY_MS: z.coerce.number().int().nonnegative().default(1_000),
     PROCESSING_TIMEOUT_MS: z.coerce.number().int().positive().default(5 * 60_000),
     MOCK_PROCESSOR_OUTCOME: z.enum(["succeed", ...FAILURE_CODES]).default("succeed"),
     MOCK_PROCESSOR_DELAY_MS: z.coerce.number().int().nonnegative().default(0),

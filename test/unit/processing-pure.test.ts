@@ -84,7 +84,7 @@ describe("processing configuration", () => {
   const base = { ENVIRONMENT: "test", AUTH_JWT_SECRET: TEST_JWT_SECRET } as const;
   it("defaults to web-ifc with a 96 MiB budget", () => {
     const config = loadConfig({ ...base, JOBS: undefined as never });
-    expect(config.processing).toMatchObject({ processor: "web-ifc", memoryBytes: 96 * MiB, maxAttempts: 5, startDelayMs: 0, mock: { outcome: "succeed", delayMs: 0 } });
+    expect(config.processing).toMatchObject({ processor: "web-ifc", memoryBytes: 96 * MiB, maxAttempts: 5, startDelayMs: 1000, mock: { outcome: "succeed", delayMs: 0 } });
   });
   it("names every bad processing setting", () => {
     expect(() =>
