@@ -1,4 +1,5 @@
 import { s3Upload } from "./s3-upload.ts";
+import { processing } from "./processing.ts";
 import { uploadMemory } from "./upload-memory.ts";
 
 export interface Benchmark {
@@ -7,4 +8,4 @@ export interface Benchmark {
   run(): Promise<void>;
 }
 
-export const benchmarks: Benchmark[] = [uploadMemory, s3Upload];
+export const benchmarks: Benchmark[] = [uploadMemory, s3Upload, processing];

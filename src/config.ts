@@ -3,7 +3,9 @@ import type { Env } from "./env";
 import type { SqsSettings } from "./notify/sqs";
 import { DEFAULT_SCHEDULE_MS, parseSchedule } from "./notify/schedule";
 import { S3_DEFAULT_PART_SIZE, S3_DEFAULT_UPLOAD_CONCURRENCY, S3_MIN_PART_SIZE, type S3Settings } from "./storage/s3";
+import { FAILURE_CODES, type FailureCode } from "./processing/processor";
 
+const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 
 const environmentSchema = z.enum(["production", "development", "test"]);
@@ -48,6 +50,18 @@ const configSchema = z.object({
       return z.NEVER;
     })
     .optional(),
+  PROCESSOR: z.enum(["web-ifc", "mock"]).default("web-ifc"),
+  // Below 48 MiB web-ifc cannot hold even a small model next to its own code.
+  PROCESSING_MEMORY_BYTES: z.coerce.number().int().min(48 * MiB).default(96 * MiB),
+  PROCESSING_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  PROCESSING_RETRY_BASE_MS: z.coerce.number().int().positive().default(2_000),
+  PROCESSING_RETRY_CAP_MS: z.coerce.number().int().positive().default(5 * 60_000),
+  // A moment's grace so the 202 leaves before a job object sharing the isolate starts
+  // web-ifc, which holds the thread for seconds on a large model.
+  PROCESSING_START_DELAY_MS: z.coerce.number().int().nonnegative().default(1_000),
+  PROCESSING_TIMEOUT_MS: z.coerce.number().int().positive().default(5 * 60_000),
+  MOCK_PROCESSOR_OUTCOME: z.enum(["succeed", ...FAILURE_CODES]).default("succeed"),
+  MOCK_PROCESSOR_DELAY_MS: z.coerce.number().int().nonnegative().default(0),
 });
 
 /** The settings as strings, before validation. */
@@ -66,6 +80,7 @@ export interface Config {
   /** Present exactly when storageDriver is "s3". */
   s3: S3Settings | undefined;
   notify: NotifyConfig;
+  processing: ProcessingConfig;
 }
 
 export interface NotifyConfig {
@@ -81,6 +96,20 @@ export interface NotifyConfig {
   queue: boolean;
   /** Attempt offsets in ms from the first attempt. */
   scheduleMs: readonly number[];
+}
+
+export interface ProcessingConfig {
+  processor: "web-ifc" | "mock";
+  /** Budget for the WASM heap of one job; sizes web-ifc's buffers and the largest model taken. */
+  memoryBytes: number;
+  /** Attempts in all, the first included, before a transient failure becomes final. */
+  maxAttempts: number;
+  retry: { baseMs: number; capMs: number };
+  /** Wait between an accepted upload and the first attempt (tests set it high and drive alarms). */
+  startDelayMs: number;
+  /** An attempt still unfinished after this long is treated as lost (isolate killed, limit hit). */
+  timeoutMs: number;
+  mock: { outcome: "succeed" | FailureCode; delayMs: number };
 }
 
 export class ConfigError extends Error {
@@ -145,6 +174,15 @@ export function loadConfig(env: Env): Config {
     WEBHOOK_DNS_RESOLVER: blankToUndefined(env.WEBHOOK_DNS_RESOLVER),
     WEBHOOK_ALLOW_PRIVATE: blankToUndefined(env.WEBHOOK_ALLOW_PRIVATE),
     NOTIFY_SCHEDULE_MS: blankToUndefined(env.NOTIFY_SCHEDULE_MS),
+    PROCESSOR: blankToUndefined(env.PROCESSOR),
+    PROCESSING_MEMORY_BYTES: blankToUndefined(env.PROCESSING_MEMORY_BYTES),
+    PROCESSING_MAX_ATTEMPTS: blankToUndefined(env.PROCESSING_MAX_ATTEMPTS),
+    PROCESSING_RETRY_BASE_MS: blankToUndefined(env.PROCESSING_RETRY_BASE_MS),
+    PROCESSING_RETRY_CAP_MS: blankToUndefined(env.PROCESSING_RETRY_CAP_MS),
+    PROCESSING_START_DELAY_MS: blankToUndefined(env.PROCESSING_START_DELAY_MS),
+    PROCESSING_TIMEOUT_MS: blankToUndefined(env.PROCESSING_TIMEOUT_MS),
+    MOCK_PROCESSOR_OUTCOME: blankToUndefined(env.MOCK_PROCESSOR_OUTCOME),
+    MOCK_PROCESSOR_DELAY_MS: blankToUndefined(env.MOCK_PROCESSOR_DELAY_MS),
   };
   const parsed = configSchema.safeParse(input);
   const problems = [
@@ -171,6 +209,15 @@ export function loadConfig(env: Env): Config {
       },
       queue: env.EVENTS_QUEUE !== undefined,
       scheduleMs: value.NOTIFY_SCHEDULE_MS ?? DEFAULT_SCHEDULE_MS,
+    },
+    processing: {
+      processor: value.PROCESSOR,
+      memoryBytes: value.PROCESSING_MEMORY_BYTES,
+      maxAttempts: value.PROCESSING_MAX_ATTEMPTS,
+      retry: { baseMs: value.PROCESSING_RETRY_BASE_MS, capMs: value.PROCESSING_RETRY_CAP_MS },
+      startDelayMs: value.PROCESSING_START_DELAY_MS,
+      timeoutMs: value.PROCESSING_TIMEOUT_MS,
+      mock: { outcome: value.MOCK_PROCESSOR_OUTCOME, delayMs: value.MOCK_PROCESSOR_DELAY_MS },
     },
   };
 }

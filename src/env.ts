@@ -31,4 +31,13 @@ export interface Env {
   S3_UPLOAD_CONCURRENCY?: string;
   S3_SSE?: string;
   S3_SSE_KMS_KEY_ID?: string;
+  PROCESSOR?: string;
+  PROCESSING_MEMORY_BYTES?: string;
+  PROCESSING_MAX_ATTEMPTS?: string;
+  PROCESSING_RETRY_BASE_MS?: string;
+  PROCESSING_RETRY_CAP_MS?: string;
+  PROCESSING_START_DELAY_MS?: string;
+  PROCESSING_TIMEOUT_MS?: string;
+  MOCK_PROCESSOR_OUTCOME?: string;
+  MOCK_PROCESSOR_DELAY_MS?: string;
 }

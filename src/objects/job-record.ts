@@ -1,3 +1,6 @@
+import type { FailureCode } from "../processing/processor";
+import type { ModelSummary } from "../processing/summary";
+
 export type JobStatus = "queued" | "processing" | "succeeded" | "failed";
 
 export interface FileInfo {
@@ -20,11 +23,27 @@ export interface JobRecord {
   status: JobStatus;
   file: FileInfo;
   objectKey: string;
+  /** Processing attempts started, the first included. */
   attempts: number;
+  /** Present once the job succeeded; also stored as summary.json beside the model. */
+  summary?: ModelSummary;
+  /** Present once the job failed. */
+  error?: JobError;
+  /** When the next attempt is due after a transient failure. */
+  nextAttemptAt?: string;
   notifications: NotificationState[];
   requestId: string;
   createdAt: string;
   updatedAt: string;
+  /** Internal: set while an attempt runs, so an attempt the runtime cut off is noticed. */
+  attemptStartedAt?: string;
+  /** Internal: attempts that never finished (isolate killed, limits hit). */
+  lostAttempts?: number;
+}
+
+export interface JobError {
+  code: FailureCode;
+  message: string;
 }
 
 /** The 202 body of an accepted upload; an Idempotency-Key replays it as it was. */
@@ -36,11 +55,20 @@ export interface AcceptedUpload {
   links: { self: string };
 }
 
-export type JobView = Omit<JobRecord, "objectKey" | "requestId">;
+export type JobView = Omit<JobRecord, "objectKey" | "requestId" | "attemptStartedAt" | "lostAttempts">;
 
 export function jobView(record: JobRecord): JobView {
-  const { objectKey: _objectKey, requestId: _requestId, ...view } = record;
+  const { objectKey: _objectKey, requestId: _requestId, attemptStartedAt: _started, lostAttempts: _lost, ...view } = record;
   return view;
+}
+
+/**
+ * summary.json lives beside the model: projects/{projectId}/models/{jobId}/summary.json.
+ * A model uploaded under that very name keeps its bytes; its summary goes to model-summary.json.
+ */
+export function summaryObjectKey(objectKey: string): string {
+  const folder = objectKey.slice(0, objectKey.lastIndexOf("/") + 1);
+  return objectKey === `${folder}summary.json` ? `${folder}model-summary.json` : `${folder}summary.json`;
 }
 
 export const jobLink = (jobId: string): string => `/v1/jobs/${jobId}`;

@@ -1,6 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
+import { type Config, loadConfig } from "../config";
 import type { Env } from "../env";
-import type { AcceptedUpload, JobRecord } from "./job-record";
+import { createLogger, type Logger } from "../http/log";
+import { loggedStorage } from "../storage/logged-storage";
+import { ProcessingError, type Processor } from "../processing/processor";
+import { selectProcessor } from "../processing/select-processor";
+import type { ModelSummary } from "../processing/summary";
+import { backoffDelayMs } from "../resilience/backoff";
+import type { ObjectStorage } from "../storage/object-storage";
+import { StorageError } from "../storage/object-storage";
+import { selectStorage } from "../storage/select-storage";
+import { type AcceptedUpload, type JobRecord, summaryObjectKey } from "./job-record";
+import { ModelChunks } from "./model-chunks";
 
 export type Reservation =
   | { state: "reserved" }
@@ -9,15 +20,35 @@ export type Reservation =
 
 /** How long a reservation without an accepted upload blocks a retry with the same key. */
 const RESERVATION_TTL_MS = 15 * 60 * 1000;
+/** Attempts that never finish (isolate killed, memory or CPU limit) end the job after this many. */
+const MAX_LOST_ATTEMPTS = 2;
+
+/** What a test may swap in through JobObject.overrideForTests; production builds all from config. */
+export interface JobTestOverrides {
+  env?: Partial<Env>;
+  storage?: (configured: ObjectStorage) => ObjectStorage;
+  processor?: Processor;
+  random?: () => number;
+}
 
 /**
  * One object per job. Holds the job record in its SQLite storage; with an Idempotency-Key
  * the job id is derived from the key, so this object is also the key's idempotency record.
+ * Processing runs from alarms, so it survives restarts and retries without a caller.
  */
 export class JobObject extends DurableObject<Env> {
+  #overrides: JobTestOverrides = {};
+  readonly #chunks: ModelChunks;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    this.#chunks = new ModelChunks(ctx.storage.sql);
+  }
+
+  /** Test seam (not reachable over RPC: statics are not exposed); used through runInDurableObject. */
+  static overrideForTests(object: JobObject, overrides: JobTestOverrides): void {
+    object.#overrides = overrides;
   }
 
   #read<T>(name: string): T | undefined {
@@ -31,6 +62,10 @@ export class JobObject extends DurableObject<Env> {
       name,
       JSON.stringify(value),
     );
+  }
+
+  #config(): Config {
+    return loadConfig({ ...this.env, ...this.#overrides.env });
   }
 
   /** Claims this job id for an upload. Answers what an earlier claim left, if any. */
@@ -48,13 +83,193 @@ export class JobObject extends DurableObject<Env> {
     this.ctx.storage.sql.exec("DELETE FROM state WHERE name = 'reservation'");
   }
 
+  /** Records the accepted upload and schedules its processing. */
   async accept(record: JobRecord, reply: AcceptedUpload): Promise<void> {
     this.#write("record", record);
     this.#write("reply", reply);
     this.ctx.storage.sql.exec("DELETE FROM state WHERE name = 'reservation'");
+    await this.ctx.storage.setAlarm(Date.now() + this.#config().processing.startDelayMs);
   }
 
   async record(): Promise<JobRecord | null> {
     return this.#read<JobRecord>("record") ?? null;
   }
+
+  /**
+   * One processing attempt. Never throws: every outcome is written to the record, and
+   * retries are scheduled here with backoff rather than left to the runtime's alarm retries.
+   */
+  override async alarm(): Promise<void> {
+    const record = this.#read<JobRecord>("record");
+    if (!record || record.status === "succeeded" || record.status === "failed") return;
+    let config: Config;
+    try {
+      config = this.#config();
+    } catch (error) {
+      // Misconfiguration is the operator's to fix; keep the job and look again later.
+      createLogger("error", { jobId: record.jobId, component: "job" }).error({ msg: "cannot process: invalid configuration", error: String(error) });
+      await this.ctx.storage.setAlarm(Date.now() + 60_000);
+      return;
+    }
+    const log = createLogger(config.logLevel, {
+      jobId: record.jobId,
+      projectId: record.projectId,
+      requestId: record.requestId,
+      component: "job",
+    });
+
+    if (record.attemptStartedAt) {
+      // The previous attempt started but never recorded an outcome: the runtime cut it off.
+      const lost = (record.lostAttempts ?? 0) + 1;
+      log.warn({ msg: "processing attempt was interrupted", attempt: record.attempts, lostAttempts: lost });
+      delete record.attemptStartedAt;
+      record.lostAttempts = lost;
+      if (lost >= MAX_LOST_ATTEMPTS || record.attempts >= config.processing.maxAttempts) {
+        await this.#fail(
+          record,
+          new ProcessingError(
+            "processing_timeout",
+            `Processing was cut off ${lost} times before it finished (time or memory limits); the model is too demanding for this service. Split it or contact support.`,
+          ),
+          log,
+        );
+        return;
+      }
+    }
+
+    await this.#attempt(record, config, log);
+  }
+
+  async #attempt(record: JobRecord, config: Config, log: Logger): Promise<void> {
+    const started = Date.now();
+    record.status = "processing";
+    record.attempts += 1;
+    record.attemptStartedAt = new Date(started).toISOString();
+    delete record.nextAttemptAt;
+    this.#save(record);
+    // Watchdog: fires only if this attempt never finishes (the isolate died mid-way).
+    await this.ctx.storage.setAlarm(started + config.processing.timeoutMs);
+
+    try {
+      const summary = await this.#process(record, config, log);
+      delete record.attemptStartedAt;
+      record.status = "succeeded";
+      record.summary = summary;
+      this.#save(record);
+      this.#chunks.clear();
+      await this.ctx.storage.deleteAlarm();
+      log.info({
+        msg: "model processed",
+        outcome: "ok",
+        attempt: record.attempts,
+        durationMs: Date.now() - started,
+        processingMs: summary.processor.durationMs,
+        heapBytes: summary.processor.heapBytes,
+        entityCount: summary.entityCount,
+      });
+    } catch (error) {
+      delete record.attemptStartedAt;
+      const failure = asProcessingError(error);
+      if (failure.retryable && record.attempts < config.processing.maxAttempts) {
+        const delay = backoffDelayMs(Math.max(0, record.attempts - 1), config.processing.retry, this.#overrides.random ?? Math.random);
+        const at = Date.now() + delay;
+        record.nextAttemptAt = new Date(at).toISOString();
+        this.#save(record);
+        await this.ctx.storage.setAlarm(at);
+        log.warn({ msg: "processing attempt failed; retrying", outcome: "error", attempt: record.attempts, code: failure.code, error: describe(failure), retryInMs: delay });
+        return;
+      }
+      if (failure.retryable) {
+        failure.message = `${failure.message.replace(/;? ?the job will be retried\.?$/, ".")} Gave up after ${record.attempts} attempt${record.attempts === 1 ? "" : "s"}.`;
+      }
+      await this.#fail(record, failure, log);
+    }
+  }
+
+  async #process(record: JobRecord, config: Config, log: Logger): Promise<ModelSummary> {
+    const processor = this.#overrides.processor ?? selectProcessor(config.processing);
+    const size = record.file.size;
+    // Decided from the size alone, before any copy or parse.
+    if (size > processor.maxModelBytes) {
+      throw new ProcessingError(
+        "model_too_large",
+        `The model is ${(size / 1e6).toFixed(1)} MB; models up to ${(processor.maxModelBytes / 1e6).toFixed(1)} MB are summarised for now. Split the model or contact support for large models.`,
+      );
+    }
+    const configured = loggedStorage(selectStorage(config, this.env, { log, waitUntil: (promise) => this.ctx.waitUntil(promise) }), log);
+    const storage = this.#overrides.storage?.(configured) ?? configured;
+    try {
+      await this.#chunks.copyFrom(storage, record.objectKey, size);
+    } catch (error) {
+      throw fromStorage(error, "read");
+    }
+    const summary = await withDeadline(processor.process(this.#chunks.source(size)), config.processing.timeoutMs);
+    const body = new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`);
+    try {
+      await storage.put(summaryObjectKey(record.objectKey), new Blob([body]).stream(), {
+        contentLength: body.byteLength,
+        contentType: "application/json",
+      });
+    } catch (error) {
+      throw fromStorage(error, "write");
+    }
+    return summary;
+  }
+
+  async #fail(record: JobRecord, failure: ProcessingError, log: Logger): Promise<void> {
+    record.status = "failed";
+    record.error = { code: failure.code, message: failure.message };
+    delete record.nextAttemptAt;
+    this.#save(record);
+    this.#chunks.clear();
+    await this.ctx.storage.deleteAlarm();
+    log.warn({ msg: "model processing failed", outcome: "error", attempt: record.attempts, code: failure.code, error: describe(failure) });
+  }
+
+  #save(record: JobRecord): void {
+    record.updatedAt = new Date().toISOString();
+    this.#write("record", record);
+  }
+}
+
+function asProcessingError(error: unknown): ProcessingError {
+  if (error instanceof ProcessingError) return error;
+  return new ProcessingError("internal", "Processing failed unexpectedly; the job will be retried.", true, { cause: error });
+}
+
+function fromStorage(error: unknown, operation: "read" | "write"): ProcessingError {
+  if (error instanceof ProcessingError) return error;
+  const retryable = !(error instanceof StorageError) || error.retryable;
+  return new ProcessingError(
+    "storage_unavailable",
+    operation === "read"
+      ? "The model could not be read from storage; the job will be retried."
+      : "The summary could not be written to storage; the job will be retried.",
+    retryable,
+    { cause: error },
+  );
+}
+
+/** Bounds asynchronous processors; web-ifc runs synchronously, so the watchdog alarm covers it. */
+async function withDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ProcessingError("processing_timeout", `Processing took longer than ${Math.round(timeoutMs / 1000)} s and was stopped. Split the model or contact support.`),
+        ),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+function describe(error: ProcessingError): string {
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+  return `${error.message}${cause}`;
 }

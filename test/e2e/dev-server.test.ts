@@ -9,6 +9,29 @@ import { type DevServer, devToken, startDevServer } from "../support/node/dev-se
 
 const run = promisify(execFile);
 
+interface Reference {
+  file: string;
+  entities: number;
+  materials: [string, number][];
+}
+
+function referenceFor(file: string): Reference {
+  const lines = readFileSync(`${fixturesDir}/expected.jsonl`, "utf8").split("\n").filter((line) => line.trim() !== "");
+  const found = lines.map((line) => JSON.parse(line) as Reference).find((model) => model.file === file);
+  if (!found) throw new Error(`${file} is not in expected.jsonl`);
+  return found;
+}
+
+/** Polls the job until it leaves queued/processing (processing runs from the job's alarm). */
+async function waitForJob(url: string, token: string, jobId: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = (await (await fetch(`${url}/v1/jobs/${jobId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as Record<string, unknown>;
+    if (job.status === "succeeded" || job.status === "failed" || Date.now() > deadline) return job;
+    await new Promise((done) => setTimeout(done, 200));
+  }
+}
+
 describe("npm run dev", () => {
   let server: DevServer;
   let token: string;
@@ -45,7 +68,32 @@ describe("npm run dev", () => {
     const accepted = JSON.parse(readFileSync(replyFile, "utf8")) as { links: { self: string }; jobId: string };
     const job = await fetch(`${server.url}${accepted.links.self}`, { headers: { authorization: `Bearer ${token}` } });
     expect(job.status).toBe(200);
-    expect(await job.json()).toMatchObject({ jobId: accepted.jobId, status: "queued", file: { name: "duplex.ifc", size: 2380763 } });
+    expect(await job.json()).toMatchObject({
+      jobId: accepted.jobId,
+      status: expect.stringMatching(/^(queued|processing|succeeded)$/),
+      file: { name: "duplex.ifc", size: 2380763 },
+    });
+  });
+
+  it("summarises the uploaded model with web-ifc, matching the reference", async () => {
+    const upload = await fetch(`${server.url}/v1/projects/demo/models?filename=duplex.ifc`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      body: readFileSync(`${fixturesDir}/duplex.ifc`),
+    });
+    expect(upload.status).toBe(202);
+    const { jobId } = (await upload.json()) as { jobId: string };
+    const job = await waitForJob(server.url, token, jobId);
+    expect(job).toMatchObject({ status: "succeeded", attempts: 1 });
+    const summary = (await (await fetch(`${server.url}/v1/jobs/${jobId}/summary`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      entityCount: number;
+      materials: { name: string; associatedObjects: number }[];
+      processor: { engine: string };
+    };
+    const reference = referenceFor("duplex.ifc");
+    expect(summary.entityCount).toBe(reference.entities);
+    expect(summary.processor.engine).toBe("web-ifc");
+    expect(summary.materials.map((m) => [m.name, m.associatedObjects]).sort()).toEqual([...reference.materials].sort());
   });
 
   it("rejects the dev token for another project", async () => {

@@ -1,0 +1,46 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import type { Env } from "../../src/env";
+import type { JobView } from "../../src/objects/job-record";
+import { JobObject, type JobTestOverrides } from "../../src/objects/job";
+import type { ModelSummary } from "../../src/processing/summary";
+import { api, call, token, upload } from "./worker";
+
+export const uniqueProject = (): string => `p-${crypto.randomUUID().slice(0, 8)}`;
+
+export const jobStub = (jobId: string) => env.JOBS.get(env.JOBS.idFromName(jobId));
+
+/** Uploads a model and answers its job id (the upload must be accepted). */
+export async function accepted(projectId: string, bytes: Uint8Array, name: string, overrides: Partial<Env> = {}): Promise<string> {
+  const response = await upload(projectId, bytes, { filename: name, overrides });
+  expect(response.status, await response.clone().text()).toBe(202);
+  return ((await response.json()) as { jobId: string }).jobId;
+}
+
+/** Sets the job object's test overrides, then runs its scheduled alarm (one attempt). */
+export async function runAttempt(jobId: string, overrides?: JobTestOverrides): Promise<boolean> {
+  const stub = jobStub(jobId);
+  if (overrides) await runInDurableObject(stub, (object: JobObject) => JobObject.overrideForTests(object, overrides));
+  return runDurableObjectAlarm(stub);
+}
+
+export async function getJob(projectId: string, jobId: string): Promise<{ status: number; body: JobView }> {
+  const response = await call(new Request(api(`/v1/jobs/${jobId}`), { headers: { authorization: `Bearer ${await token([projectId])}` } }));
+  return { status: response.status, body: (await response.json()) as JobView };
+}
+
+export async function getSummary(projectId: string, jobId: string, projects = [projectId]): Promise<Response> {
+  return call(new Request(api(`/v1/jobs/${jobId}/summary`), { headers: { authorization: `Bearer ${await token(projects)}` } }));
+}
+
+/** Materials as sorted [name, associatedObjects] pairs: the multiset expected.jsonl lists. */
+export function materialPairs(summary: ModelSummary): [string, number][] {
+  return summary.materials
+    .map((m): [string, number] => [m.name, m.associatedObjects])
+    .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x - y));
+}
+
+export function sortedPairs(pairs: [string, number][]): [string, number][] {
+  return [...pairs].sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x - y));
+}
