@@ -56,6 +56,10 @@ async function pump(
   const reader = source.getReader();
   const digest = new crypto.DigestStream("SHA-256");
   const digestWriter = digest.getWriter();
+  // Aborting rejects these promises too; only the pump's own result reports the failure.
+  digest.digest.catch(() => undefined);
+  digestWriter.closed.catch(() => undefined);
+  writer.closed.catch(() => undefined);
   let held: Uint8Array[] = [];
   let heldBytes = 0;
   let schema: string | undefined;

@@ -44,6 +44,8 @@ export interface NotificationView {
   status: NotificationStatus;
   attempts: number;
   lastError?: string;
+  /** ISO time of the next attempt while pending. */
+  nextAttemptAt?: string;
 }
 
 /** One pending state per channel for a new event; the first attempt is due at `now + schedule[0]`. */
@@ -129,6 +131,7 @@ export function retryDelayMs(attempts: number, scheduleMs: readonly number[], ra
 export function notificationView(state: NotificationState): NotificationView {
   const view: NotificationView = { channel: state.channel, event: state.eventType, status: state.status, attempts: state.attempts };
   if (state.lastError !== undefined) view.lastError = state.lastError;
+  if (state.nextAttemptAt !== null) view.nextAttemptAt = new Date(state.nextAttemptAt).toISOString();
   return view;
 }
 

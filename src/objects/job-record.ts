@@ -1,4 +1,5 @@
 import type { FailureCode } from "../processing/processor";
+import type { NotificationView } from "../notify/schedule";
 import type { ModelSummary } from "../processing/summary";
 
 export type JobStatus = "queued" | "processing" | "succeeded" | "failed";
@@ -8,13 +9,6 @@ export interface FileInfo {
   size: number;
   sha256: string;
   schema: string;
-}
-
-export interface NotificationState {
-  channel: string;
-  status: "pending" | "delivered" | "failed";
-  attempts: number;
-  lastError?: string;
 }
 
 export interface JobRecord {
@@ -31,7 +25,8 @@ export interface JobRecord {
   error?: JobError;
   /** When the next attempt is due after a transient failure. */
   nextAttemptAt?: string;
-  notifications: NotificationState[];
+  /** One entry per event and channel, as delivered so far. */
+  notifications: NotificationView[];
   requestId: string;
   createdAt: string;
   updatedAt: string;

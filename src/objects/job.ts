@@ -6,6 +6,10 @@ import { loggedStorage } from "../storage/logged-storage";
 import { ProcessingError, type Processor } from "../processing/processor";
 import { selectProcessor } from "../processing/select-processor";
 import type { ModelSummary } from "../processing/summary";
+import { deliverDue } from "../notify/deliver";
+import { type EventType, type NotificationEvent, buildEvent } from "../notify/events";
+import { type NotificationState, nextAlarmAt, notificationView, planNotifications } from "../notify/schedule";
+import { channelsOf, selectNotifiers } from "../notify/select-notifiers";
 import { backoffDelayMs } from "../resilience/backoff";
 import type { ObjectStorage } from "../storage/object-storage";
 import { StorageError } from "../storage/object-storage";
@@ -85,10 +89,13 @@ export class JobObject extends DurableObject<Env> {
 
   /** Records the accepted upload and schedules its processing. */
   async accept(record: JobRecord, reply: AcceptedUpload): Promise<void> {
-    this.#write("record", record);
+    const config = this.#config();
     this.#write("reply", reply);
     this.ctx.storage.sql.exec("DELETE FROM state WHERE name = 'reservation'");
-    await this.ctx.storage.setAlarm(Date.now() + this.#config().processing.startDelayMs);
+    this.#write("processingDueAt", Date.now() + config.processing.startDelayMs);
+    await this.#planEvent(record, "model.uploaded", config);
+    this.#write("record", record);
+    await this.#rearm();
   }
 
   async record(): Promise<JobRecord | null> {
@@ -101,14 +108,14 @@ export class JobObject extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     const record = this.#read<JobRecord>("record");
-    if (!record || record.status === "succeeded" || record.status === "failed") return;
+    if (!record) return;
     let config: Config;
     try {
       config = this.#config();
     } catch (error) {
       // Misconfiguration is the operator's to fix; keep the job and look again later.
-      createLogger("error", { jobId: record.jobId, component: "job" }).error({ msg: "cannot process: invalid configuration", error: String(error) });
-      await this.ctx.storage.setAlarm(Date.now() + 60_000);
+      createLogger("error", { jobId: record.jobId, component: "job" }).error({ msg: "cannot run the job: invalid configuration", error: String(error) });
+      await this.#setAlarm(Date.now() + 60_000);
       return;
     }
     const log = createLogger(config.logLevel, {
@@ -117,7 +124,16 @@ export class JobObject extends DurableObject<Env> {
       requestId: record.requestId,
       component: "job",
     });
+    // Work due by the time this alarm was set for is done now, even if the alarm runs early.
+    const now = Math.max(Date.now(), this.#read<number>("alarmAt") ?? 0);
+    await this.#deliverNotifications(record, config, log, now);
+    const processingDueAt = this.#read<number | null>("processingDueAt") ?? null;
+    const open = record.status === "queued" || record.status === "processing";
+    if (open && processingDueAt !== null && processingDueAt <= now) await this.#runProcessing(record, config, log);
+    await this.#rearm();
+  }
 
+  async #runProcessing(record: JobRecord, config: Config, log: Logger): Promise<void> {
     if (record.attemptStartedAt) {
       // The previous attempt started but never recorded an outcome: the runtime cut it off.
       const lost = (record.lostAttempts ?? 0) + 1;
@@ -148,16 +164,18 @@ export class JobObject extends DurableObject<Env> {
     delete record.nextAttemptAt;
     this.#save(record);
     // Watchdog: fires only if this attempt never finishes (the isolate died mid-way).
-    await this.ctx.storage.setAlarm(started + config.processing.timeoutMs);
+    this.#write("processingDueAt", started + config.processing.timeoutMs);
+    await this.#rearm();
 
     try {
       const summary = await this.#process(record, config, log);
       delete record.attemptStartedAt;
       record.status = "succeeded";
       record.summary = summary;
+      this.#write("processingDueAt", null);
+      await this.#planEvent(record, "model.processed", config);
       this.#save(record);
       this.#chunks.clear();
-      await this.ctx.storage.deleteAlarm();
       log.info({
         msg: "model processed",
         outcome: "ok",
@@ -174,8 +192,8 @@ export class JobObject extends DurableObject<Env> {
         const delay = backoffDelayMs(Math.max(0, record.attempts - 1), config.processing.retry, this.#overrides.random ?? Math.random);
         const at = Date.now() + delay;
         record.nextAttemptAt = new Date(at).toISOString();
+        this.#write("processingDueAt", at);
         this.#save(record);
-        await this.ctx.storage.setAlarm(at);
         log.warn({ msg: "processing attempt failed; retrying", outcome: "error", attempt: record.attempts, code: failure.code, error: describe(failure), retryInMs: delay });
         return;
       }
@@ -220,10 +238,64 @@ export class JobObject extends DurableObject<Env> {
     record.status = "failed";
     record.error = { code: failure.code, message: failure.message };
     delete record.nextAttemptAt;
+    this.#write("processingDueAt", null);
+    await this.#planEvent(record, "model.failed", this.#config());
     this.#save(record);
     this.#chunks.clear();
-    await this.ctx.storage.deleteAlarm();
     log.warn({ msg: "model processing failed", outcome: "error", attempt: record.attempts, code: failure.code, error: describe(failure) });
+  }
+
+  /** Queues one event on every configured channel; the next alarm delivers it. */
+  async #planEvent(record: JobRecord, type: EventType, config: Config): Promise<void> {
+    const event = await buildEvent(type, record, {
+      createdAt: new Date(),
+      summary: type === "model.processed" ? (record.summary ?? null) : null,
+      error: type === "model.failed" ? (record.error ?? null) : null,
+    });
+    const channels = channelsOf(selectNotifiers(config.notify, this.env));
+    const states = [...this.#notifications(), ...planNotifications(event, channels, Date.now(), config.notify.scheduleMs)];
+    this.#write("notifyEvents", [...(this.#read<NotificationEvent[]>("notifyEvents") ?? []), event]);
+    this.#write("notifyStates", states);
+    record.notifications = states.map(notificationView);
+  }
+
+  #notifications(): NotificationState[] {
+    return this.#read<NotificationState[]>("notifyStates") ?? [];
+  }
+
+  /** Attempts every notification due by `now`; each attempt's result is kept on the job. */
+  async #deliverNotifications(record: JobRecord, config: Config, log: Logger, now: number): Promise<void> {
+    const states = this.#notifications();
+    if (!states.some((state) => state.status === "pending" && state.nextAttemptAt !== null && state.nextAttemptAt <= now)) return;
+    const round = await deliverDue(states, this.#read<NotificationEvent[]>("notifyEvents") ?? [], selectNotifiers(config.notify, this.env), {
+      now,
+      scheduleMs: config.notify.scheduleMs,
+      log,
+      ...(this.#overrides.random ? { random: this.#overrides.random } : {}),
+    });
+    this.#write("notifyStates", round.states);
+    record.notifications = round.states.map(notificationView);
+    this.#save(record);
+  }
+
+  /** One alarm serves processing and notifications: it is set for whichever is due first. */
+  async #rearm(): Promise<void> {
+    const record = this.#read<JobRecord>("record");
+    const open = record?.status === "queued" || record?.status === "processing";
+    const processing = open ? (this.#read<number | null>("processingDueAt") ?? null) : null;
+    const notify = nextAlarmAt(this.#notifications());
+    const due = [processing, notify].filter((at): at is number => at !== null);
+    if (due.length === 0) {
+      this.ctx.storage.sql.exec("DELETE FROM state WHERE name = 'alarmAt'");
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    await this.#setAlarm(Math.min(...due));
+  }
+
+  async #setAlarm(at: number): Promise<void> {
+    this.#write("alarmAt", at);
+    await this.ctx.storage.setAlarm(at);
   }
 
   #save(record: JobRecord): void {

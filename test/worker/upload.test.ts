@@ -313,7 +313,8 @@ describe("GET /v1/jobs/{jobId}", () => {
       status: "queued",
       file: accepted.file,
       attempts: 0,
-      notifications: [],
+      // No webhook subscribed and no SQS queue configured: the webhook channel waits for its alarm.
+      notifications: [{ channel: "webhook", event: "model.uploaded", status: "pending", attempts: 0, nextAttemptAt: expect.any(String) }],
     });
     expect(job.createdAt).toEqual(job.updatedAt);
     expect(job).not.toHaveProperty("objectKey");

@@ -1,0 +1,98 @@
+import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { Env } from "../../src/env";
+import { idempotentJobId } from "../../src/ingest/idempotency";
+import { JobObject } from "../../src/objects/job";
+import { createQueue, receiveAll, receivedBy, scriptReceiver, sqsEnv, uniqueId } from "../support/notify";
+import { getJob, jobStub } from "../support/processing";
+import { api, call, fixture, token, upload } from "../support/worker";
+
+/** Uploads with an Idempotency-Key so the job id is known, and the job object configured, beforehand. */
+async function uploadWithJobEnv(projectId: string, jobEnv: Partial<Env>): Promise<string> {
+  const key = uniqueId("key");
+  const jobId = await idempotentJobId(projectId, key);
+  await runInDurableObject(jobStub(jobId), (object: JobObject) => JobObject.overrideForTests(object, { env: jobEnv }));
+  const response = await upload(projectId, await fixture("test.ifc"), { filename: "test.ifc", headers: { "idempotency-key": key } });
+  expect(response.status).toBe(202);
+  return jobId;
+}
+
+const runAlarm = (jobId: string) => runDurableObjectAlarm(jobStub(jobId));
+
+describe("the job object notifies downstream systems", () => {
+  it("sends model.uploaded then model.processed to SQS, driven by its alarms", async () => {
+    const projectId = uniqueId("p");
+    const queueUrl = await createQueue(uniqueId("jobs"));
+    const jobId = await uploadWithJobEnv(projectId, sqsEnv(queueUrl));
+
+    expect(await runAlarm(jobId)).toBe(true);
+    expect((await getJob(projectId, jobId)).body.status).toBe("succeeded");
+    expect(await runAlarm(jobId)).toBe(true);
+
+    const messages = await receiveAll(queueUrl);
+    expect(messages.map((m) => (JSON.parse(m.body) as { type: string }).type)).toEqual(["model.uploaded", "model.processed"]);
+    for (const message of messages) {
+      expect(message.messageAttributes).toMatchObject({
+        jobId: { stringValue: jobId },
+        projectId: { stringValue: projectId },
+        type: { stringValue: expect.stringMatching(/^model\./) },
+        requestId: { stringValue: expect.any(String) },
+      });
+    }
+    const processed = JSON.parse(messages[1]?.body ?? "{}") as { summary: unknown; file: { name: string } };
+    expect(processed.file.name).toBe("test.ifc");
+    expect(processed.summary).toEqual({ materials: expect.any(Number), storeys: expect.any(Number), elements: expect.any(Number) });
+    const job = (await getJob(projectId, jobId)).body;
+    expect(job.notifications.filter((n) => n.channel === "sqs")).toEqual([
+      { channel: "sqs", event: "model.uploaded", status: "delivered", attempts: 1 },
+      { channel: "sqs", event: "model.processed", status: "delivered", attempts: 1 },
+    ]);
+  });
+
+  it("retries a webhook receiver that fails twice and delivers on the third attempt, signed", async () => {
+    const projectId = uniqueId("p");
+    const hook = uniqueId("hook");
+    const url = `${env.WEBHOOK_RECEIVER_URL}/hooks/${hook}`;
+    const subscribed = await call(
+      new Request(api(`/v1/projects/${projectId}/webhook`), {
+        method: "PUT",
+        headers: { authorization: `Bearer ${await token([projectId])}`, "content-type": "application/json" },
+        body: JSON.stringify({ url }),
+      }),
+    );
+    expect(subscribed.status).toBe(200);
+    const { secret } = (await subscribed.json()) as { secret: string };
+    await scriptReceiver(hook, { secret, responses: [{ status: 500 }, { status: 503 }, { status: 204 }] });
+
+    const jobId = await uploadWithJobEnv(projectId, {});
+    for (let round = 0; round < 8; round++) {
+      const job = (await getJob(projectId, jobId)).body;
+      if (job.notifications.every((n) => n.status !== "pending")) break;
+      await runAlarm(jobId);
+    }
+
+    const deliveries = await receivedBy(hook);
+    expect(deliveries.map((d) => d.answered)).toEqual([500, 503, 204, 204]);
+    expect(deliveries.every((d) => d.verified)).toBe(true);
+    const types = deliveries.map((d) => (JSON.parse(d.body) as { type: string }).type);
+    expect(types).toEqual(["model.uploaded", "model.uploaded", "model.uploaded", "model.processed"]);
+    expect(new Set(deliveries.slice(0, 3).map((d) => d.headers["webhook-id"])).size).toBe(1);
+    const job = (await getJob(projectId, jobId)).body;
+    expect(job.notifications).toEqual([
+      { channel: "webhook", event: "model.uploaded", status: "delivered", attempts: 3 },
+      { channel: "webhook", event: "model.processed", status: "delivered", attempts: 1 },
+    ]);
+  });
+
+  it("tells downstream about a failed model with model.failed", async () => {
+    const projectId = uniqueId("p");
+    const queueUrl = await createQueue(uniqueId("jobs"));
+    const jobId = await uploadWithJobEnv(projectId, { ...sqsEnv(queueUrl), MOCK_PROCESSOR_OUTCOME: "invalid_step" });
+    await runAlarm(jobId);
+    await runAlarm(jobId);
+    const bodies = (await receiveAll(queueUrl)).map((m) => JSON.parse(m.body) as { type: string; error?: { code: string } });
+    expect(bodies.map((b) => b.type)).toEqual(["model.uploaded", "model.failed"]);
+    expect(bodies[1]?.error?.code).toBe("invalid_step");
+  });
+});
