@@ -3,6 +3,8 @@ export interface PutOptions {
   /** Exact byte length when the caller knows it; adapters may use a single PUT then. */
   contentLength?: number;
   contentType?: string;
+  /** Aborts the write (its deadline); adapters that talk HTTP pass it to fetch. */
+  signal?: AbortSignal;
 }
 
 export interface ByteRange {
@@ -20,7 +22,7 @@ export interface ObjectBody extends ObjectHead {
 }
 
 export interface ObjectStorage {
-  readonly driver: "r2" | "memory";
+  readonly driver: "r2" | "memory" | "s3";
   /** Resolves once the whole stream is stored; rejects, leaving nothing behind, if the stream errors. */
   put(key: string, body: ReadableStream<Uint8Array>, options?: PutOptions): Promise<ObjectHead>;
   get(key: string, range?: ByteRange): Promise<ObjectBody | null>;

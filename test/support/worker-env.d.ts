@@ -1,11 +1,12 @@
 declare namespace Cloudflare {
   interface Env {
     JOBS: import("../../src/env").Env["JOBS"];
+    CIRCUITS: import("../../src/env").Env["CIRCUITS"];
     MODELS?: R2Bucket;
     FIXTURES_URL: string;
   }
   interface GlobalProps {
     mainModule: typeof import("../../src/index");
-    durableNamespaces: "JobObject";
+    durableNamespaces: "JobObject" | "CircuitObject";
   }
 }
