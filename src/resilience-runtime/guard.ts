@@ -4,7 +4,7 @@ import { REGISTRY_OBJECT } from "../objects/circuit";
 import type { Admission, CallOutcome } from "../resilience/breaker";
 import type { BreakerView, CircuitPolicy, CircuitSnapshot, OutcomeReport } from "../resilience/circuit-state";
 import { CircuitOpenError, DependencyTimeoutError } from "../resilience/errors";
-import { FIXED_CIRCUIT_KEYS } from "../resilience/keys";
+import { FIXED_CIRCUIT_KEYS, isCircuitKey } from "../resilience/keys";
 import {
   type LocalView,
   countLocalRejection,
@@ -139,6 +139,7 @@ export class CircuitClient {
   }
 
   #name(key: string): string {
+    if (!isCircuitKey(key) && key !== REGISTRY_OBJECT) throw new TypeError(`not a circuit key: ${key}`);
     return `${this.#options.scope ?? ""}${key}`;
   }
 
