@@ -16,7 +16,13 @@ export default defineConfig({
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml", environment: "test" },
             miniflare: {
-              bindings: { AUTH_JWT_SECRET: TEST_JWT_SECRET, FIXTURES_URL: inject("fixturesUrl") },
+              bindings: {
+                AUTH_JWT_SECRET: TEST_JWT_SECRET,
+                FIXTURES_URL: inject("fixturesUrl"),
+                OBJECT_STORE_URL: inject("objectStoreUrl"),
+                FAULT_PROXY_URL: inject("faultProxyUrl"),
+                FAULT_CONTROL_URL: inject("faultControlUrl"),
+              },
             },
           })),
         ],
