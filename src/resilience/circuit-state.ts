@@ -125,7 +125,7 @@ export function reportCall(state: CircuitState, report: OutcomeReport, now: numb
     failures: c.failures + (report.outcome === "failure" ? 1 : 0),
     timeouts: c.timeouts + (report.outcome === "timeout" ? 1 : 0),
     clientErrors: c.clientErrors + (report.outcome === "client-error" ? 1 : 0),
-    opened: c.opened + (breaker.openedAt !== state.breaker.openedAt ? 1 : 0),
+    opened: c.opened + (breaker.status === "open" && breaker.openedAt !== state.breaker.openedAt ? 1 : 0),
   };
   return {
     ...state,

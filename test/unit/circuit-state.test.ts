@@ -69,7 +69,11 @@ describe("circuit state", () => {
     const released = releaseCallProbe(probing.state);
     expect(admitCall(released, T0 + 60_002, policy).admission.probe).toBe(true);
     const closed = reportCall(probing.state, { outcome: "success", latencyMs: 3, probe: true }, T0 + 60_010, policy);
-    expect(snapshotOf(closed, T0 + 60_010, policy)).toMatchObject({ state: "closed", changedAt: new Date(T0 + 60_010).toISOString() });
+    expect(snapshotOf(closed, T0 + 60_010, policy)).toMatchObject({
+      state: "closed",
+      changedAt: new Date(T0 + 60_010).toISOString(),
+      counters: { opened: 1 },
+    });
   });
 
   it("survives a JSON round trip unchanged", () => {
