@@ -70,7 +70,8 @@ export const models = new Hono<AppEnv>().post(
             maxUploadBytes: c.var.config.maxUploadBytes,
             now: () => new Date(),
             guardStorage: (call, classify) => circuits.guard("storage", call, { permit, classify, timeoutMs: storageTimeoutMs }),
-            cleanupTimeoutMs: storageTimeoutMs,
+            // The clean-up after a failed write must not hold the 503 as long as a whole upload may take.
+            cleanupTimeoutMs: Math.min(storageTimeoutMs, 10_000),
           },
           { projectId, jobId, requestId: c.var.requestId },
           file,
