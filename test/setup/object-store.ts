@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import S3rver from "s3rver";
@@ -16,8 +17,9 @@ export async function startObjectStore(): Promise<{ url: string; close(): Promis
   return {
     url: `http://127.0.0.1:${address.port}`,
     close: async () => {
-      // Kept-alive client connections would otherwise hold close() open.
-      server.httpServer?.closeAllConnections();
+      // Kept-alive client connections would otherwise hold close() open; s3rver keeps its
+      // server in a field its typings (test/setup/s3rver.d.ts, shared) do not declare.
+      (server as unknown as { httpServer?: Server }).httpServer?.closeAllConnections();
       await server.close();
       rmSync(directory, { recursive: true, force: true });
     },

@@ -1,4 +1,4 @@
-/** s3rver ships no types; this is the part the tests use. */
+// s3rver ships no types; this covers what the test peers use.
 declare module "s3rver" {
   import type { AddressInfo } from "node:net";
 
@@ -6,14 +6,15 @@ declare module "s3rver" {
     address?: string;
     port?: number;
     silent?: boolean;
-    directory: string;
-    configureBuckets?: { name: string; configs?: (string | Buffer)[] }[];
+    directory?: string;
+    resetOnClose?: boolean;
+    vhostBuckets?: boolean;
+    configureBuckets?: { name: string; configs?: string[] }[];
   }
 
   export default class S3rver {
     constructor(options: S3rverOptions);
     run(): Promise<AddressInfo>;
-    httpServer?: import("node:http").Server;
     close(): Promise<void>;
   }
 }
