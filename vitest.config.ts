@@ -28,6 +28,9 @@ export default defineConfig({
                 // The S3 peer (s3rver behind the SigV4 proxy) for test/integration; the app itself
                 // keeps the memory driver unless a test overrides STORAGE_DRIVER.
                 S3_TEST_PEER: inject("s3"),
+                OBJECT_STORE_URL: inject("objectStoreUrl"),
+                FAULT_PROXY_URL: inject("faultProxyUrl"),
+                FAULT_CONTROL_URL: inject("faultControlUrl"),
               },
             },
           })),

@@ -1,20 +1,32 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { ConfigError, loadConfig } from "./config";
+import { type Config, ConfigError, loadConfig } from "./config";
+import type { Env } from "./env";
 import { requireCaller } from "./http/auth";
 import type { AppEnv } from "./http/context";
 import { createLogger } from "./http/log";
 import { ProblemError, problemBody } from "./http/problem";
 import { requestId } from "./http/request-id";
 import { durableJobDirectory } from "./objects/job-directory";
+import { CircuitOpenError, DependencyTimeoutError } from "./resilience/errors";
+import { CircuitClient } from "./resilience-runtime/guard";
 import { liveness, readiness } from "./routes/health";
 import { jobs } from "./routes/jobs";
 import { models } from "./routes/models";
 import { webhooks } from "./routes/webhooks";
 import { loggedStorage } from "./storage/logged-storage";
+import { ops } from "./routes/ops";
+import type { ObjectStorage } from "./storage/object-storage";
 import { selectStorage } from "./storage/select-storage";
 
-export function createApp(): Hono<AppEnv> {
+export interface AppOptions {
+  /** Replaces the configured storage adapter, e.g. with a real HTTP peer in tests. */
+  storage?: (config: Config, env: Env) => ObjectStorage;
+  /** Prefix for circuit object names, so test suites running side by side keep their own breakers. */
+  circuitScope?: string;
+}
+
+export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use(requestId);
@@ -25,23 +37,21 @@ export function createApp(): Hono<AppEnv> {
     c.set("config", config);
     const log = createLogger(config.logLevel, { requestId: c.var.requestId });
     c.set("log", log);
-    c.set(
-      "storage",
-      loggedStorage(
-        selectStorage(config, c.env, {
-          log,
-          waitUntil: (promise) => {
-            try {
-              c.executionCtx.waitUntil(promise);
-            } catch {
-              // No execution context (the app called directly): the promise still runs, untracked.
-            }
-          },
-        }),
-        log,
-      ),
-    );
+    const configured = options.storage
+      ? options.storage(config, c.env)
+      : selectStorage(config, c.env, { log, waitUntil: backgroundRunner(c) });
+    c.set("storage", loggedStorage(configured, log));
     c.set("jobs", durableJobDirectory(c.env.JOBS));
+    c.set(
+      "circuits",
+      new CircuitClient({
+        namespace: c.env.CIRCUITS,
+        policy: { breaker: config.resilience.breaker, budget: config.resilience.retryBudget },
+        waitUntil: backgroundRunner(c),
+        log: c.var.log,
+        scope: options.circuitScope,
+      }),
+    );
     const started = Date.now();
     await next();
     const status = c.res.status;
@@ -62,6 +72,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/v1/projects", models);
   app.route("/v1/projects", webhooks);
   app.route("/v1/jobs", jobs);
+  app.route("/v1/ops", ops);
 
   app.notFound((c) => {
     throw new ProblemError({ status: 404, slug: "not-found", title: "Not Found", detail: `No route for ${c.req.method} ${c.req.path}.` });
@@ -69,7 +80,10 @@ export function createApp(): Hono<AppEnv> {
 
   app.onError((error, c) => {
     const problem = toProblem(error);
-    if (problem.status >= 500) {
+    if (error instanceof CircuitOpenError) {
+      // Expected while a dependency is down; one line per turned-away request, no stack.
+      c.get("log")?.warn({ msg: "circuit open", component: "circuit", key: error.key, retryAfterMs: error.retryAfterMs });
+    } else if (problem.status >= 500) {
       const log = c.get("log") ?? createLogger("info", { requestId: c.var.requestId });
       log.error({
         msg: "request failed",
@@ -93,8 +107,39 @@ export function createApp(): Hono<AppEnv> {
   return app;
 }
 
+/** ExecutionContext.waitUntil when the runtime gave one (it throws on access otherwise). */
+function backgroundRunner(c: { executionCtx: { waitUntil(promise: Promise<unknown>): void } }): ((promise: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (promise) => ctx.waitUntil(promise);
+  } catch {
+    return undefined;
+  }
+}
+
 function toProblem(error: unknown): ProblemError {
   if (error instanceof ProblemError) return error;
+  if (error instanceof CircuitOpenError) {
+    const seconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+    return new ProblemError({
+      status: 503,
+      slug: "circuit-open",
+      title: "Dependency Unavailable",
+      detail: `The ${error.key} dependency is failing, so the request was turned away without being processed. Retry in ${seconds} s.`,
+      headers: { "Retry-After": String(seconds) },
+      extensions: { dependency: error.key, circuit: error.state, retryAfterSeconds: seconds },
+    });
+  }
+  if (error instanceof DependencyTimeoutError) {
+    return new ProblemError({
+      status: 503,
+      slug: "dependency-timeout",
+      title: "Dependency Timeout",
+      detail: `The ${error.key} dependency did not answer in time; retry later.`,
+      headers: { "Retry-After": "5" },
+      extensions: { dependency: error.key },
+    });
+  }
   if (error instanceof ConfigError) {
     return new ProblemError({
       status: 500,

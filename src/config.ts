@@ -62,6 +62,10 @@ const configSchema = z.object({
   PROCESSING_TIMEOUT_MS: z.coerce.number().int().positive().default(5 * 60_000),
   MOCK_PROCESSOR_OUTCOME: z.enum(["succeed", ...FAILURE_CODES]).default("succeed"),
   MOCK_PROCESSOR_DELAY_MS: z.coerce.number().int().nonnegative().default(0),
+  BREAKER_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
+  BREAKER_RESET_MS: z.coerce.number().int().min(1).max(24 * 60 * 60 * 1000).default(60_000),
+  RETRY_BUDGET_TOKENS: z.coerce.number().int().min(0).max(1_000_000).default(500),
+  STORAGE_TIMEOUT_MS: z.coerce.number().int().min(1).max(60 * 60 * 1000).default(600_000),
 });
 
 /** The settings as strings, before validation. */
@@ -81,6 +85,7 @@ export interface Config {
   s3: S3Settings | undefined;
   notify: NotifyConfig;
   processing: ProcessingConfig;
+  resilience: ResilienceConfig;
 }
 
 export interface NotifyConfig {
@@ -110,6 +115,14 @@ export interface ProcessingConfig {
   /** An attempt still unfinished after this long is treated as lost (isolate killed, limit hit). */
   timeoutMs: number;
   mock: { outcome: "succeed" | FailureCode; delayMs: number };
+}
+
+export interface ResilienceConfig {
+  breaker: { failureThreshold: number; resetMs: number };
+  /** Costs are the AWS SDK "standard" mode's; only the bucket size is a setting. */
+  retryBudget: { maxTokens: number; retryCost: number; timeoutCost: number; successRefund: number };
+  /** Deadline for one storage write (a whole streamed upload), after which it counts as a timeout. */
+  storageTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -151,8 +164,11 @@ function missingSettings(input: RawSettings, hasR2Binding: boolean): string[] {
   return problems;
 }
 
+/** Everything but the Durable Object namespaces, which configuration never looks at. */
+export type ConfigSource = Omit<Env, "JOBS" | "PROJECTS" | "CIRCUITS">;
+
 /** Validates every setting at once so one message names everything that is wrong. */
-export function loadConfig(env: Env): Config {
+export function loadConfig(env: ConfigSource): Config {
   const input: RawSettings = {
     ENVIRONMENT: (blankToUndefined(env.ENVIRONMENT) ?? "production"),
     STORAGE_DRIVER: blankToUndefined(env.STORAGE_DRIVER),
@@ -183,6 +199,10 @@ export function loadConfig(env: Env): Config {
     PROCESSING_TIMEOUT_MS: blankToUndefined(env.PROCESSING_TIMEOUT_MS),
     MOCK_PROCESSOR_OUTCOME: blankToUndefined(env.MOCK_PROCESSOR_OUTCOME),
     MOCK_PROCESSOR_DELAY_MS: blankToUndefined(env.MOCK_PROCESSOR_DELAY_MS),
+    BREAKER_FAILURE_THRESHOLD: blankToUndefined(env.BREAKER_FAILURE_THRESHOLD),
+    BREAKER_RESET_MS: blankToUndefined(env.BREAKER_RESET_MS),
+    RETRY_BUDGET_TOKENS: blankToUndefined(env.RETRY_BUDGET_TOKENS),
+    STORAGE_TIMEOUT_MS: blankToUndefined(env.STORAGE_TIMEOUT_MS),
   };
   const parsed = configSchema.safeParse(input);
   const problems = [
@@ -218,6 +238,11 @@ export function loadConfig(env: Env): Config {
       startDelayMs: value.PROCESSING_START_DELAY_MS,
       timeoutMs: value.PROCESSING_TIMEOUT_MS,
       mock: { outcome: value.MOCK_PROCESSOR_OUTCOME, delayMs: value.MOCK_PROCESSOR_DELAY_MS },
+    },
+    resilience: {
+      breaker: { failureThreshold: value.BREAKER_FAILURE_THRESHOLD, resetMs: value.BREAKER_RESET_MS },
+      retryBudget: { maxTokens: value.RETRY_BUDGET_TOKENS, retryCost: 5, timeoutCost: 10, successRefund: 1 },
+      storageTimeoutMs: value.STORAGE_TIMEOUT_MS,
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { NotificationEvent } from "./notify/events";
+import type { CircuitObject } from "./objects/circuit";
 import type { JobObject } from "./objects/job";
 import type { ProjectObject } from "./objects/project";
 
@@ -8,6 +9,7 @@ export interface Env {
   PROJECTS: DurableObjectNamespace<ProjectObject>;
   /** Optional Cloudflare Queue for notifications. */
   EVENTS_QUEUE?: Queue<NotificationEvent>;
+  CIRCUITS: DurableObjectNamespace<CircuitObject>;
   MODELS?: R2Bucket;
   ENVIRONMENT?: string;
   STORAGE_DRIVER?: string;
@@ -40,4 +42,8 @@ export interface Env {
   PROCESSING_TIMEOUT_MS?: string;
   MOCK_PROCESSOR_OUTCOME?: string;
   MOCK_PROCESSOR_DELAY_MS?: string;
+  BREAKER_FAILURE_THRESHOLD?: string;
+  BREAKER_RESET_MS?: string;
+  RETRY_BUDGET_TOKENS?: string;
+  STORAGE_TIMEOUT_MS?: string;
 }

@@ -1,5 +1,6 @@
 import { createApp } from "./app";
 
+export { CircuitObject } from "./objects/circuit";
 export { JobObject } from "./objects/job";
 export { ProjectObject } from "./objects/project";
 

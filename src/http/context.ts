@@ -1,6 +1,7 @@
 import type { Config } from "../config";
 import type { Env } from "../env";
 import type { JobDirectory } from "../objects/job-directory";
+import type { CircuitClient } from "../resilience-runtime/guard";
 import type { ObjectStorage } from "../storage/object-storage";
 import type { Logger } from "./log";
 
@@ -15,6 +16,8 @@ export interface AppVariables {
   log: Logger;
   storage: ObjectStorage;
   jobs: JobDirectory;
+  /** Circuit breakers of the dependencies, through this isolate's cache. */
+  circuits: CircuitClient;
   caller: Caller;
 }
 

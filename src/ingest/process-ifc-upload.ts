@@ -1,9 +1,11 @@
 import type { Logger } from "../http/log";
+import type { CallOutcome } from "../resilience/breaker";
+import { CircuitOpenError, DependencyTimeoutError } from "../resilience/errors";
 import { ProblemError } from "../http/problem";
 import type { JobDirectory } from "../objects/job-directory";
 import { type AcceptedUpload, type JobRecord, jobLink } from "../objects/job-record";
 import { type ObjectStorage, StorageError } from "../storage/object-storage";
-import { inspectUpload, tooLarge } from "./inspect-stream";
+import { type Inspection, type InspectionResult, inspectUpload, tooLarge } from "./inspect-stream";
 import { modelObjectKey, sanitizeFilename } from "./sanitize-filename";
 
 export interface UploadDeps {
@@ -12,7 +14,18 @@ export interface UploadDeps {
   log: Logger;
   maxUploadBytes: number;
   now: () => Date;
+  /**
+   * Runs the storage write behind the storage circuit breaker (see resilience-runtime/guard).
+   * Without it the write runs as it is, with no deadline.
+   */
+  guardStorage?: StorageGuard;
+  /** Bound on the clean-up after a failed write, which meets the same sick storage. */
+  cleanupTimeoutMs?: number;
 }
+
+export type StorageGuard = <T>(call: (signal: AbortSignal) => Promise<T>, classify: (error: unknown) => CallOutcome) => Promise<T>;
+
+const unguarded: StorageGuard = (call) => call(new AbortController().signal);
 
 export interface UploadTarget {
   projectId: string;
@@ -46,24 +59,39 @@ export async function processIfcUpload(
   }
   const name = sanitizeFilename(file.name);
   const key = modelObjectKey(projectId, jobId, name);
-  const inspection = inspectUpload(file.body, deps.maxUploadBytes, file.contentLength);
   const started = Date.now();
+  // Created inside the guarded call, so nothing of the body is read before storage admits it.
+  let inspection: Inspection | undefined;
+  // Whose fault a failed write was decides whether it counts against the storage breaker.
+  const classify = (error: unknown): CallOutcome => {
+    if (inspection?.failure() !== undefined || error instanceof ProblemError) return "client-error";
+    if (error instanceof StorageError) return error.retryable ? "failure" : "client-error";
+    // Anything else is the request body failing (the client went away): not storage's fault.
+    return "client-error";
+  };
+  let result: InspectionResult;
   try {
-    await deps.storage.put(key, inspection.readable, { contentLength: file.contentLength, contentType: "application/x-step" });
-    await inspection.result();
+    result = await (deps.guardStorage ?? unguarded)(async (signal) => {
+      inspection = inspectUpload(file.body, deps.maxUploadBytes, file.contentLength);
+      await deps.storage.put(key, inspection.readable, { contentLength: file.contentLength, contentType: "application/x-step", signal });
+      return inspection.result();
+    }, classify);
   } catch (error) {
-    await deps.storage.delete(key).catch((cleanup: unknown) =>
-      log.error({ msg: "could not remove a partial upload", key, error: String(cleanup) }),
-    );
+    if (error instanceof CircuitOpenError) {
+      // Turned away before anything was written or read.
+      await file.body.cancel("circuit open").catch(() => undefined);
+      throw error;
+    }
+    await inspection?.readable.cancel("upload failed").catch(() => undefined);
+    await cleanUp(deps, key, log);
     // The inspection's verdict first; then a problem raised by the body's own parser.
-    const rejected = inspection.failure() ?? (error instanceof ProblemError ? error : undefined);
+    const rejected = inspection?.failure() ?? (error instanceof ProblemError ? error : undefined);
     if (rejected) {
       log.info({ msg: "upload rejected", outcome: "rejected", status: rejected.status, reason: rejected.slug });
       throw rejected;
     }
     throw uploadFailure(error, log, deps.storage.driver);
   }
-  const result = await inspection.result();
   log.info({
     msg: "upload stored",
     outcome: "ok",
@@ -91,7 +119,33 @@ export async function processIfcUpload(
   return reply;
 }
 
+/** Best effort and bounded: a storage that just failed the write may hang on the delete too. */
+async function cleanUp(deps: UploadDeps, key: string, log: Logger): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"timeout">((done) => {
+    timer = setTimeout(() => done("timeout"), deps.cleanupTimeoutMs ?? 10_000);
+  });
+  try {
+    const outcome = await Promise.race([deps.storage.delete(key).then(() => "done" as const), deadline]);
+    if (outcome === "timeout") log.warn({ msg: "gave up removing a partial upload", key });
+  } catch (cleanup) {
+    log.error({ msg: "could not remove a partial upload", key, error: String(cleanup) });
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
 function uploadFailure(error: unknown, log: Logger, driver: string): ProblemError {
+  if (error instanceof DependencyTimeoutError) {
+    log.error({ msg: "storage write timed out", outcome: "error", driver, error: error.message });
+    return new ProblemError({
+      status: 503,
+      slug: "storage-unavailable",
+      title: "Storage Unavailable",
+      detail: "The model could not be stored in time. Nothing was kept; retry later.",
+      headers: { "Retry-After": "5" },
+    });
+  }
   if (error instanceof StorageError) {
     log.error({
       msg: error.code === "credentials" ? "storage rejected the service's credentials or permissions" : "storage write failed",

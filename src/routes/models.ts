@@ -55,15 +55,33 @@ export const models = new Hono<AppEnv>().post(
         });
       }
     }
+    const circuits = c.var.circuits;
+    const storageTimeoutMs = c.var.config.resilience.storageTimeoutMs;
     try {
-      const file = await incomingFile(c.req.raw, filename, contentLength);
-      const reply = await processIfcUpload(
-        { storage: c.var.storage, jobs, log: c.var.log, maxUploadBytes: c.var.config.maxUploadBytes, now: () => new Date() },
-        { projectId, jobId, requestId: c.var.requestId },
-        file,
-      );
-      c.header("Location", reply.links.self);
-      return c.json(reply, 202);
+      // Before any byte of the body is read: an open storage breaker answers 503 at once.
+      const permit = await circuits.admit("storage");
+      try {
+        const file = await incomingFile(c.req.raw, filename, contentLength);
+        const reply = await processIfcUpload(
+          {
+            storage: c.var.storage,
+            jobs,
+            log: c.var.log,
+            maxUploadBytes: c.var.config.maxUploadBytes,
+            now: () => new Date(),
+            guardStorage: (call, classify) => circuits.guard("storage", call, { permit, classify, timeoutMs: storageTimeoutMs }),
+            // The clean-up after a failed write must not hold the 503 as long as a whole upload may take.
+            cleanupTimeoutMs: Math.min(storageTimeoutMs, 10_000),
+          },
+          { projectId, jobId, requestId: c.var.requestId },
+          file,
+        );
+        c.header("Location", reply.links.self);
+        return c.json(reply, 202);
+      } finally {
+        // A half-open probe that never reached storage (the body was refused first) frees its slot.
+        circuits.release(permit);
+      }
     } catch (error) {
       if (idempotencyKey) await jobs.release(jobId);
       throw error;

@@ -7,6 +7,8 @@ export interface PutOptions {
    */
   contentLength?: number;
   contentType?: string;
+  /** Aborts the write (its deadline); adapters that talk HTTP pass it to fetch. */
+  signal?: AbortSignal;
 }
 
 export interface ByteRange {

@@ -4,6 +4,8 @@ import { startFixtureServer } from "./fixture-server";
 import { startWebhookReceiver } from "./webhook-receiver";
 import { generatedModel } from "./generated-model";
 import { type S3PeerInfo, startS3Peer } from "./s3-peer";
+import { startFaultProxy } from "./fault-proxy";
+import { startObjectStore } from "./object-store";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -15,6 +17,11 @@ declare module "vitest" {
     fauxqsSecretAccessKey: string;
     webhookReceiverUrl: string;
     s3: S3PeerInfo;
+    /** A real S3-API store (s3rver), reached directly. */
+    objectStoreUrl: string;
+    /** The same store through the fault proxy; faults are switched at faultControlUrl. */
+    faultProxyUrl: string;
+    faultControlUrl: string;
   }
 }
 
@@ -28,6 +35,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const receiver = await startWebhookReceiver();
   const s3 = await startS3Peer();
   project.provide("fixturesUrl", fixtures.url);
+  const store = await startObjectStore();
+  const proxy = await startFaultProxy(store.url);
+  project.provide("objectStoreUrl", store.url);
+  project.provide("faultProxyUrl", proxy.url);
+  project.provide("faultControlUrl", proxy.controlUrl);
   project.provide("fauxqsUrl", fauxqs.url);
   project.provide("fauxqsControlUrl", fauxqs.controlUrl);
   project.provide("fauxqsRegion", FAUXQS_REGION);
@@ -43,6 +55,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     secretAccessKey: s3.secretAccessKey,
   });
   return async () => {
+    await proxy.close();
+    await store.close();
     await s3.stop();
     await receiver.stop();
     await fauxqs.stop();

@@ -123,7 +123,7 @@ describe("notification settings", () => {
   it("defaults: webhooks only, private receivers allowed and no DNS in tests; strict with DoH in production", () => {
     const test = loadConfig(base).notify;
     expect(test).toMatchObject({ sqs: null, queue: false, webhook: { allowPrivate: true, dnsResolver: "off" } });
-    expect(test.scheduleMs).toHaveLength(10);
+    expect(loadConfig({ ...base, NOTIFY_SCHEDULE_MS: undefined }).notify.scheduleMs).toHaveLength(10);
     const production = loadConfig({ ...base, ENVIRONMENT: "production", STORAGE_DRIVER: "memory" }).notify;
     expect(production.webhook).toEqual({ allowPrivate: false, dnsResolver: "doh" });
     expect(loadConfig({ ...base, ENVIRONMENT: "development", STORAGE_DRIVER: "memory" }).notify.webhook).toEqual({ allowPrivate: true, dnsResolver: "doh" });

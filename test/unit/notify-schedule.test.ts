@@ -114,8 +114,10 @@ describe("notification schedule", () => {
       status: "pending",
       attempts: 1,
       lastError: "500",
+      nextAttemptAt: expect.any(String),
     });
     expect(notificationView(pending())).not.toHaveProperty("lastError");
+    expect(notificationView({ ...pending(), status: "delivered", nextAttemptAt: null })).not.toHaveProperty("nextAttemptAt");
   });
 
   it.each([

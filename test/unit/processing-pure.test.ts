@@ -66,12 +66,12 @@ describe("web-ifc budget", () => {
 describe("processing configuration", () => {
   const base = { ENVIRONMENT: "test", AUTH_JWT_SECRET: TEST_JWT_SECRET } as const;
   it("defaults to web-ifc with a 96 MiB budget", () => {
-    const config = loadConfig({ ...base, JOBS: undefined as never, PROJECTS: undefined as never });
+    const config = loadConfig({ ...base });
     expect(config.processing).toMatchObject({ processor: "web-ifc", memoryBytes: 96 * MiB, maxAttempts: 5, startDelayMs: 1000, mock: { outcome: "succeed", delayMs: 0 } });
   });
   it("names every bad processing setting", () => {
     expect(() =>
-      loadConfig({ ...base, JOBS: undefined as never, PROJECTS: undefined as never, PROCESSOR: "ifcopenshell", PROCESSING_MEMORY_BYTES: "1000", MOCK_PROCESSOR_OUTCOME: "explode" }),
+      loadConfig({ ...base, PROCESSOR: "ifcopenshell", PROCESSING_MEMORY_BYTES: "1000", MOCK_PROCESSOR_OUTCOME: "explode" }),
     ).toThrow(/PROCESSOR.*PROCESSING_MEMORY_BYTES.*MOCK_PROCESSOR_OUTCOME/);
   });
 });

@@ -1,0 +1,81 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { createLogger } from "../../src/http/log";
+import { ProblemError } from "../../src/http/problem";
+import { type UploadDeps, processIfcUpload } from "../../src/ingest/process-ifc-upload";
+import type { JobDirectory } from "../../src/objects/job-directory";
+import { CircuitOpenError } from "../../src/resilience/errors";
+import { CircuitClient } from "../../src/resilience-runtime/guard";
+import { MemoryStorage } from "../../src/storage/memory";
+import { StorageError } from "../../src/storage/object-storage";
+import { fixture } from "../support/worker";
+
+const policy = {
+  breaker: { failureThreshold: 5, resetMs: 60_000 },
+  budget: { maxTokens: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 },
+};
+
+const noJobs: JobDirectory = {
+  reserve: async () => ({ state: "reserved" }),
+  release: async () => undefined,
+  accept: async () => undefined,
+  get: async () => null,
+};
+
+function deps(storage: MemoryStorage, client: CircuitClient, extra: Partial<UploadDeps> = {}): UploadDeps {
+  return {
+    storage,
+    jobs: noJobs,
+    log: createLogger("error"),
+    maxUploadBytes: 1_000_000,
+    now: () => new Date(),
+    guardStorage: (call, classify) => client.guard("storage", call, { classify, timeoutMs: 200 }),
+    cleanupTimeoutMs: 50,
+    ...extra,
+  };
+}
+
+const target = () => ({ projectId: "demo", jobId: crypto.randomUUID(), requestId: "r" });
+
+describe("processIfcUpload behind the storage breaker", () => {
+  it("refuses without reading the body when its own admission finds the breaker open", async () => {
+    const scope = `pu-${crypto.randomUUID()}/`;
+    const stub = env.CIRCUITS.get(env.CIRCUITS.idFromName(`${scope}storage`));
+    for (let i = 0; i < 5; i++) await stub.report({ key: "storage", policy }, { outcome: "failure", latencyMs: 1, probe: false }, Date.now());
+    const client = new CircuitClient({ namespace: env.CIRCUITS, policy, scope });
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({ cancel: () => void (cancelled = true) });
+    const storage = new MemoryStorage();
+    await expect(processIfcUpload(deps(storage, client), target(), { name: "a.ifc", body })).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(cancelled).toBe(true);
+    expect(storage.keys()).toEqual([]);
+  });
+
+  it("answers 503 storage-unavailable when storage fails and even the clean-up fails", async () => {
+    const client = new CircuitClient({ namespace: env.CIRCUITS, policy, scope: `pu-${crypto.randomUUID()}/` });
+    const storage = new MemoryStorage();
+    storage.put = async () => {
+      throw new StorageError("store down", true);
+    };
+    storage.delete = async () => {
+      throw new StorageError("store still down", true);
+    };
+    const bytes = await fixture("test.ifc");
+    const failure = processIfcUpload(deps(storage, client), target(), { name: "a.ifc", body: new Response(bytes).body ?? new ReadableStream() });
+    await expect(failure).rejects.toBeInstanceOf(ProblemError);
+    await expect(failure).rejects.toMatchObject({ status: 503, slug: "storage-unavailable" });
+  });
+
+  it("gives up a clean-up that hangs after its bound", async () => {
+    const client = new CircuitClient({ namespace: env.CIRCUITS, policy, scope: `pu-${crypto.randomUUID()}/` });
+    const storage = new MemoryStorage();
+    storage.put = () => new Promise<never>(() => undefined);
+    storage.delete = () => new Promise<never>(() => undefined);
+    const started = Date.now();
+    // A header that never completes: the inspection waits for more while storage hangs.
+    const body = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new TextEncoder().encode("ISO-10303-21;\nHEADER;")) });
+    const failure = processIfcUpload(deps(storage, client), target(), { name: "a.ifc", body });
+    await expect(failure).rejects.toMatchObject({ status: 503, slug: "storage-unavailable" });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
