@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { devToken, projectRoot, residentMemory, startDevServer } from "../test/support/node/dev-server.ts";
+import { type S3Peer, startS3Peer } from "../test/setup/s3-peer.ts";
 import { largeModel } from "./large-model.ts";
 import { mib, printTable } from "./table.ts";
 
@@ -11,6 +12,8 @@ const megabytes = Number(process.env.BENCH_UPLOAD_MB ?? 1000);
 
 interface Target {
   name: string;
+  /** Extra settings for `npm run dev`, given the local S3 peer. */
+  vars?: (peer: S3Peer) => Record<string, string>;
   /** A baseline Worker's config, or none for the ingest service itself. */
   config?: string;
   path: string;
@@ -20,11 +23,24 @@ interface Target {
 
 const baseline = "bench/baseline/wrangler.toml";
 const ingest = "/v1/projects/bench/models?filename=large.ifc";
+const s3Vars = (peer: S3Peer): Record<string, string> => ({
+  STORAGE_DRIVER: "s3",
+  S3_ENDPOINT: peer.endpoint,
+  S3_BUCKET: peer.bucket,
+  AWS_REGION: peer.region,
+  AWS_ACCESS_KEY_ID: peer.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: peer.secretAccessKey,
+  LOG_LEVEL: "warn",
+});
+
 const targets: Target[] = [
   { name: "bare Worker draining the body (floor)", config: baseline, path: "/drain", mode: "raw", floor: true },
   { name: "bare Worker piping the body into local R2", config: baseline, path: "/r2", mode: "raw" },
   { name: "ingest: raw body -> R2 put", path: ingest, mode: "raw" },
   { name: "ingest: multipart -> R2 multipart", path: ingest, mode: "multipart" },
+  // S3 (s3rver behind the SigV4 proxy) runs outside workerd: these rows show the pipeline alone.
+  { name: "ingest: raw body -> S3 multipart", path: ingest, mode: "raw", vars: s3Vars },
+  { name: "ingest: multipart -> S3 multipart", path: ingest, mode: "multipart", vars: s3Vars },
 ];
 
 async function curlUpload(url: string, token: string, path: string, mode: Target["mode"]) {
@@ -44,12 +60,13 @@ export const uploadMemory = {
   description: `peak resident memory of workerd for a ${megabytes} MB upload through wrangler dev, against a bare draining Worker`,
   async run(): Promise<void> {
     const model = largeModel(megabytes);
+    const peer = await startS3Peer({ bucket: "ifc-bench-memory" });
     const token = await devToken(["bench"]);
     const rows: Record<string, string | number>[] = [];
     let floor: number | undefined;
     for (const target of targets) {
       console.log(`starting ${target.name} (${target.mode}) ...`);
-      const server = await startDevServer(target.config ? { config: target.config } : {});
+      const server = await startDevServer(target.config ? { config: target.config } : { vars: target.vars?.(peer) ?? {} });
       try {
         const pid = server.workerdPid();
         if (pid === undefined) throw new Error("no workerd process found under wrangler dev");
@@ -90,6 +107,7 @@ export const uploadMemory = {
         await server.stop();
       }
     }
+    await peer.stop();
     printTable(`Upload of a ${megabytes} MB model through wrangler dev (peak RSS of workerd)`, rows);
     const outDir = join(projectRoot, "bench", "results");
     mkdirSync(outDir, { recursive: true });
