@@ -6,7 +6,7 @@ import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { startS3Peer, type S3Peer } from "../test/setup/s3-peer.ts";
-import type { RecordedRequest } from "../test/support/s3-peer-info.ts";
+import { type RecordedRequest, s3Settings } from "../test/support/s3-peer-info.ts";
 import { devToken, projectRoot, startDevServer } from "../test/support/node/dev-server.ts";
 import { largeModel } from "./large-model.ts";
 import { mib, printTable } from "./table.ts";
@@ -76,12 +76,7 @@ export const s3Upload = {
       console.log("starting npm run dev with STORAGE_DRIVER=s3 ...");
       server = await startDevServer({
         vars: {
-          STORAGE_DRIVER: "s3",
-          S3_ENDPOINT: peer.endpoint,
-          S3_BUCKET: peer.bucket,
-          AWS_REGION: peer.region,
-          AWS_ACCESS_KEY_ID: peer.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: peer.secretAccessKey,
+          ...s3Settings(peer),
           S3_PART_SIZE: String(partSize),
           S3_UPLOAD_CONCURRENCY: String(concurrency),
           LOG_LEVEL: "warn",

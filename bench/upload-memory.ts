@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { devToken, projectRoot, residentMemory, startDevServer } from "../test/support/node/dev-server.ts";
 import { type S3Peer, startS3Peer } from "../test/setup/s3-peer.ts";
+import { s3Settings } from "../test/support/s3-peer-info.ts";
 import { largeModel } from "./large-model.ts";
 import { mib, printTable } from "./table.ts";
 
@@ -23,15 +24,7 @@ interface Target {
 
 const baseline = "bench/baseline/wrangler.toml";
 const ingest = "/v1/projects/bench/models?filename=large.ifc";
-const s3Vars = (peer: S3Peer): Record<string, string> => ({
-  STORAGE_DRIVER: "s3",
-  S3_ENDPOINT: peer.endpoint,
-  S3_BUCKET: peer.bucket,
-  AWS_REGION: peer.region,
-  AWS_ACCESS_KEY_ID: peer.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: peer.secretAccessKey,
-  LOG_LEVEL: "warn",
-});
+const s3Vars = (peer: S3Peer): Record<string, string> => ({ ...s3Settings(peer), LOG_LEVEL: "warn" });
 
 const targets: Target[] = [
   { name: "bare Worker draining the body (floor)", config: baseline, path: "/drain", mode: "raw", floor: true },

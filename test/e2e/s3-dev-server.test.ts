@@ -7,7 +7,7 @@ import { AwsClient } from "aws4fetch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generatedModel } from "../setup/generated-model.ts";
 import { type S3Peer, startS3Peer } from "../setup/s3-peer.ts";
-import type { RecordedRequest } from "../support/s3-peer-info.ts";
+import { type RecordedRequest, s3Settings } from "../support/s3-peer-info.ts";
 import { type DevServer, devToken, startDevServer } from "../support/node/dev-server.ts";
 
 const MiB = 1024 * 1024;
@@ -34,15 +34,7 @@ describe("npm run dev with STORAGE_DRIVER=s3", () => {
     model = generatedModel(12);
     peer = await startS3Peer({ bucket: "ifc-models-e2e" });
     server = await startDevServer({
-      vars: {
-        STORAGE_DRIVER: "s3",
-        S3_ENDPOINT: peer.endpoint,
-        S3_BUCKET: peer.bucket,
-        AWS_REGION: peer.region,
-        AWS_ACCESS_KEY_ID: peer.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: peer.secretAccessKey,
-        S3_PART_SIZE: String(5 * MiB),
-      },
+      vars: { ...s3Settings(peer), S3_PART_SIZE: String(5 * MiB) },
     });
     token = await devToken([project]);
   });

@@ -13,6 +13,18 @@ export type S3PeerInfo = {
   secretAccessKey: string;
 };
 
+/** The settings that point the service at this S3 peer (as --var flags or env overrides). */
+export function s3Settings(peer: Pick<S3PeerInfo, "endpoint" | "bucket" | "region" | "accessKeyId" | "secretAccessKey">): Record<string, string> {
+  return {
+    STORAGE_DRIVER: "s3",
+    S3_ENDPOINT: peer.endpoint,
+    S3_BUCKET: peer.bucket,
+    AWS_REGION: peer.region,
+    AWS_ACCESS_KEY_ID: peer.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: peer.secretAccessKey,
+  };
+}
+
 export type S3Operation =
   | "PutObject"
   | "UploadPart"

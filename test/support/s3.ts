@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import type { Env } from "../../src/env";
 import { createLogger } from "../../src/http/log";
 import { S3Storage, type S3Runtime, type S3Settings } from "../../src/storage/s3";
-import type { FaultRule, RecordedRequest, UploadsReport } from "./s3-peer-info";
+import { type FaultRule, type RecordedRequest, type UploadsReport, s3Settings } from "./s3-peer-info";
 
 export const MiB = 1024 * 1024;
 export const peer = env.S3_TEST_PEER;
@@ -10,12 +10,7 @@ export const peer = env.S3_TEST_PEER;
 /** Settings that switch the Worker under test to S3 (through the verifying proxy) for one call. */
 export function s3Overrides(extra: Partial<Env> = {}): Partial<Env> {
   return {
-    STORAGE_DRIVER: "s3",
-    S3_ENDPOINT: peer.endpoint,
-    S3_BUCKET: peer.bucket,
-    AWS_REGION: peer.region,
-    AWS_ACCESS_KEY_ID: peer.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: peer.secretAccessKey,
+    ...s3Settings(peer),
     // S3's smallest part, so a ~12 MB model is three parts.
     S3_PART_SIZE: String(5 * MiB),
     // The test environment caps uploads at 8 MiB; these tests need room for three parts.
