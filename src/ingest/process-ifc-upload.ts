@@ -135,16 +135,19 @@ async function cleanUp(deps: UploadDeps, key: string, log: Logger): Promise<void
   }
 }
 
+const storageUnavailable = (detail: string, retryAfterSeconds?: number): ProblemError =>
+  new ProblemError({
+    status: 503,
+    slug: "storage-unavailable",
+    title: "Storage Unavailable",
+    detail,
+    ...(retryAfterSeconds === undefined ? {} : { headers: { "Retry-After": String(retryAfterSeconds) } }),
+  });
+
 function uploadFailure(error: unknown, log: Logger, driver: string): ProblemError {
   if (error instanceof DependencyTimeoutError) {
     log.error({ msg: "storage write timed out", outcome: "error", driver, error: error.message });
-    return new ProblemError({
-      status: 503,
-      slug: "storage-unavailable",
-      title: "Storage Unavailable",
-      detail: "The model could not be stored in time. Nothing was kept; retry later.",
-      headers: { "Retry-After": "5" },
-    });
+    return storageUnavailable("The model could not be stored in time. Nothing was kept; retry later.", 5);
   }
   if (error instanceof StorageError) {
     log.error({
@@ -156,24 +159,14 @@ function uploadFailure(error: unknown, log: Logger, driver: string): ProblemErro
       error: error.message,
       cause: error.cause === undefined ? undefined : String(error.cause),
     });
+    // Retrying will not help until an operator fixes the storage settings, so no Retry-After.
     if (error.code === "credentials") {
-      // Retrying will not help until an operator fixes the storage settings, so no Retry-After.
-      return new ProblemError({
-        status: 503,
-        slug: "storage-unavailable",
-        title: "Storage Unavailable",
-        detail:
-          "The model could not be stored: the storage service rejected this service's credentials or permissions. " +
+      return storageUnavailable(
+        "The model could not be stored: the storage service rejected this service's credentials or permissions. " +
           "Nothing was kept; the operators have to fix the storage settings.",
-      });
+      );
     }
-    return new ProblemError({
-      status: 503,
-      slug: "storage-unavailable",
-      title: "Storage Unavailable",
-      detail: "The model could not be stored right now. Nothing was kept; retry later.",
-      headers: { "Retry-After": "5" },
-    });
+    return storageUnavailable("The model could not be stored right now. Nothing was kept; retry later.", 5);
   }
   // The request body itself failed: the client went away or sent a broken body.
   log.warn({ msg: "upload body failed", outcome: "error", error: error instanceof Error ? error.message : String(error) });
