@@ -83,7 +83,9 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     if (error instanceof CircuitOpenError) {
       // Expected while a dependency is down; one line per turned-away request, no stack.
       c.get("log")?.warn({ msg: "circuit open", component: "circuit", key: error.key, retryAfterMs: error.retryAfterMs });
-    } else if (problem.status >= 500) {
+    } else if (problem.status >= 500 && !(error instanceof ProblemError)) {
+      // Deliberate problems (storage unavailable, misconfigured) were logged where they arose;
+      // only the unexpected ones need their stack.
       const log = c.get("log") ?? createLogger("info", { requestId: c.var.requestId });
       log.error({
         msg: "request failed",
