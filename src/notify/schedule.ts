@@ -117,7 +117,8 @@ export function applyOutcome(
       // Turned away by an open breaker: nothing was sent, so the schedule is not used up while
       // the peer is known to be down; the notification waits for the breaker instead.
       if (outcome.notAttempted) {
-        return { ...rest, status: "pending", attempts: state.attempts, lastError: clip(outcome.reason), nextAttemptAt: now + circuitWaitMs(outcome.retryAfterMs ?? 0, random) };
+        const nextAttemptAt = now + circuitWaitMs(outcome.retryAfterMs ?? 0, random);
+        return { ...rest, status: "pending", attempts: state.attempts, lastError: clip(outcome.reason), nextAttemptAt };
       }
       if (attempts >= scheduleMs.length) {
         return { ...rest, status: "failed", attempts, lastError: clip(`gave up after ${attempts} attempts: ${outcome.reason}`), nextAttemptAt: null };

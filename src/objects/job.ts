@@ -224,7 +224,8 @@ export class JobObject extends DurableObject<Env> {
     } catch (error) {
       delete record.attemptStartedAt;
       if (error instanceof CircuitOpenError) {
-        // Storage turned the attempt away before it could do anything: it does not count.
+        // Storage turned the attempt away (at the model copy, or at the summary write after a
+        // run): nothing was wrong with the model, so the attempt does not count.
         record.attempts -= 1;
         record.status = before.status;
         record.nextAttemptAt = before.nextAttemptAt;
@@ -258,7 +259,14 @@ export class JobObject extends DurableObject<Env> {
     record.nextAttemptAt = new Date(at).toISOString();
     this.#write("processingDueAt", at);
     this.#save(record);
-    log.warn({ msg: "processing waits for a circuit breaker", outcome: "rejected", key: error.key, circuit: error.state, attempts: record.attempts, retryInMs: waitMs });
+    log.warn({
+      msg: "processing waits for a circuit breaker",
+      outcome: "rejected",
+      key: error.key,
+      circuit: error.state,
+      attempts: record.attempts,
+      retryInMs: waitMs,
+    });
   }
 
   async #process(record: JobRecord, config: Config, log: Logger, circuits: CircuitClient, permit: Permit): Promise<ModelSummary> {
@@ -291,7 +299,8 @@ export class JobObject extends DurableObject<Env> {
     } catch (error) {
       throw fromStorage(error, "read");
     }
-    const summary = await circuits.guard("processor", () => withDeadline(processor.process(this.#chunks.source(size)), config.processing.timeoutMs), {
+    const run = () => withDeadline(processor.process(this.#chunks.source(size)), config.processing.timeoutMs);
+    const summary = await circuits.guard("processor", run, {
       permit,
       timeoutMs: config.processing.timeoutMs + PROCESSOR_GUARD_GRACE_MS,
       classify: processorOutcome,
