@@ -37,21 +37,19 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     c.set("config", config);
     const log = createLogger(config.logLevel, { requestId: c.var.requestId });
     c.set("log", log);
+    const circuits = new CircuitClient({
+      namespace: c.env.CIRCUITS,
+      policy: { breaker: config.resilience.breaker, budget: config.resilience.retryBudget },
+      waitUntil: backgroundRunner(c),
+      log,
+      scope: options.circuitScope,
+    });
+    c.set("circuits", circuits);
     const configured = options.storage
       ? options.storage(config, c.env)
-      : selectStorage(config, c.env, { log, waitUntil: backgroundRunner(c) });
+      : selectStorage(config, c.env, { log, waitUntil: backgroundRunner(c), spendRetry: circuits.retryBudget("storage") });
     c.set("storage", loggedStorage(configured, log));
     c.set("jobs", durableJobDirectory(c.env.JOBS));
-    c.set(
-      "circuits",
-      new CircuitClient({
-        namespace: c.env.CIRCUITS,
-        policy: { breaker: config.resilience.breaker, budget: config.resilience.retryBudget },
-        waitUntil: backgroundRunner(c),
-        log: c.var.log,
-        scope: options.circuitScope,
-      }),
-    );
     const started = Date.now();
     await next();
     const status = c.res.status;

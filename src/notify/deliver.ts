@@ -1,6 +1,7 @@
 import type { Logger } from "../http/log";
+import { CircuitOpenError } from "../resilience/errors";
 import type { NotificationEvent } from "./events";
-import { type Channel, type DeliveryOutcome, type Notifier, describeError, retry } from "./notifier";
+import { type Channel, type DeliveryOutcome, type Notifier, describeError, retry, turnedAway } from "./notifier";
 import { DEFAULT_SCHEDULE_MS, type NotificationState, applyOutcome, nextAlarmAt } from "./schedule";
 
 export interface DeliverOptions {
@@ -98,6 +99,7 @@ async function attempt(notifier: Notifier | undefined, channel: Channel, event: 
   try {
     return await notifier.send(event);
   } catch (error) {
+    if (error instanceof CircuitOpenError) return turnedAway(error);
     return retry(`${channel} notifier threw: ${describeError(error)}`);
   }
 }
@@ -123,6 +125,7 @@ function logAttempt(
     status: state.status,
     durationMs,
     result: outcome.kind,
+    ...(outcome.kind === "retry" && outcome.notAttempted ? { notAttempted: true } : {}),
     ...(outcome.kind === "delivered" ? {} : { reason: outcome.reason }),
     ...(state.nextAttemptAt === null ? {} : { nextAttemptAt: new Date(state.nextAttemptAt).toISOString() }),
   };

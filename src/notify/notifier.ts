@@ -1,3 +1,4 @@
+import type { CircuitOpenError } from "../resilience/errors";
 import type { NotificationEvent } from "./events";
 
 /** Channels the service can notify through; a job keeps one delivery state per event and channel. */
@@ -5,13 +6,14 @@ export type Channel = "sqs" | "webhook" | "queue";
 
 /**
  * What one delivery attempt came to. `retry` asks the scheduler for another attempt (at the
- * earliest after `retryAfterMs` when the peer said so); `gone` means the receiver asked us to
- * stop for good (the channel is disabled for this notification); `failed-permanently` means
- * no retry can succeed (the request itself is bad).
+ * earliest after `retryAfterMs` when the peer said so); with `notAttempted` nothing was sent
+ * (the peer's circuit breaker is open), so the attempt does not count against the schedule.
+ * `gone` means the receiver asked us to stop for good (the channel is disabled for this
+ * notification); `failed-permanently` means no retry can succeed (the request itself is bad).
  */
 export type DeliveryOutcome =
   | { kind: "delivered"; detail?: string }
-  | { kind: "retry"; reason: string; retryAfterMs?: number }
+  | { kind: "retry"; reason: string; retryAfterMs?: number; notAttempted?: true }
   | { kind: "gone"; reason: string }
   | { kind: "failed-permanently"; reason: string };
 
@@ -24,6 +26,13 @@ export interface Notifier {
 export const delivered = (detail?: string): DeliveryOutcome => (detail === undefined ? { kind: "delivered" } : { kind: "delivered", detail });
 export const retry = (reason: string, retryAfterMs?: number): DeliveryOutcome =>
   retryAfterMs === undefined ? { kind: "retry", reason } : { kind: "retry", reason, retryAfterMs };
+/** The breaker turned the send away before anything left: try again once it may let calls through. */
+export const turnedAway = (error: CircuitOpenError): DeliveryOutcome => ({
+  kind: "retry",
+  reason: `not sent: the ${error.key} circuit breaker is ${error.state} after repeated failures`,
+  retryAfterMs: error.retryAfterMs,
+  notAttempted: true,
+});
 export const gone = (reason: string): DeliveryOutcome => ({ kind: "gone", reason });
 export const failedPermanently = (reason: string): DeliveryOutcome => ({ kind: "failed-permanently", reason });
 

@@ -1,3 +1,4 @@
+import { circuitWaitMs } from "../resilience/backoff";
 import type { EventType, NotificationEvent } from "./events";
 import type { Channel, DeliveryOutcome } from "./notifier";
 
@@ -92,7 +93,10 @@ function headsPerChannel(states: readonly NotificationState[]): NotificationStat
   return [...heads.values()];
 }
 
-/** The state after one attempt ended with `outcome` at `now`. `random` returns [0, 1). */
+/**
+ * The state after one attempt ended with `outcome` at `now`. `random` returns [0, 1). A
+ * retry that was `notAttempted` leaves `attempts` as it was and waits for the breaker.
+ */
 export function applyOutcome(
   state: NotificationState,
   outcome: DeliveryOutcome,
@@ -110,6 +114,12 @@ export function applyOutcome(
     case "failed-permanently":
       return { ...rest, status: "failed", attempts, lastError: clip(outcome.reason), nextAttemptAt: null };
     case "retry": {
+      // Turned away by an open breaker: nothing was sent, so the schedule is not used up while
+      // the peer is known to be down; the notification waits for the breaker instead.
+      if (outcome.notAttempted) {
+        const nextAttemptAt = now + circuitWaitMs(outcome.retryAfterMs ?? 0, random);
+        return { ...rest, status: "pending", attempts: state.attempts, lastError: clip(outcome.reason), nextAttemptAt };
+      }
       if (attempts >= scheduleMs.length) {
         return { ...rest, status: "failed", attempts, lastError: clip(`gave up after ${attempts} attempts: ${outcome.reason}`), nextAttemptAt: null };
       }

@@ -1,6 +1,7 @@
 import type { NotifyConfig } from "../config";
 import type { Env } from "../env";
 import { durableWebhookSubscriptions } from "../objects/project-directory";
+import type { NotifierCircuits } from "./guarded-call";
 import type { Channel, Notifier } from "./notifier";
 import { queueNotifier } from "./queue";
 import { sqsNotifier } from "./sqs";
@@ -14,6 +15,8 @@ export interface NotifierDeps {
   /** Overrides where webhook subscriptions are read (default: the PROJECTS Durable Objects). */
   subscriptions?: WebhookSubscriptions;
   now?: () => number;
+  /** Breakers for the sends (`sqs`, `webhook:<host>`); the job object passes its CircuitClient. */
+  circuits?: NotifierCircuits;
 }
 
 /** The SSRF guard settings for webhook URLs, at registration and at delivery alike. */
@@ -28,13 +31,14 @@ export function webhookGuard(config: NotifyConfig, deps: Pick<NotifierDeps, "fet
  */
 export function selectNotifiers(config: NotifyConfig, env: Pick<Env, "PROJECTS" | "EVENTS_QUEUE">, deps: NotifierDeps = {}): Notifier[] {
   const notifiers: Notifier[] = [];
-  if (config.sqs !== null) notifiers.push(sqsNotifier(config.sqs, deps.fetch));
+  if (config.sqs !== null) notifiers.push(sqsNotifier(config.sqs, deps.fetch, undefined, deps.circuits));
   notifiers.push(
     webhookNotifier({
       subscriptions: deps.subscriptions ?? durableWebhookSubscriptions(env.PROJECTS),
       guard: webhookGuard(config, deps),
       ...(deps.fetch ? { fetch: deps.fetch } : {}),
       ...(deps.now ? { now: deps.now } : {}),
+      ...(deps.circuits ? { circuits: deps.circuits } : {}),
     }),
   );
   if (config.queue && env.EVENTS_QUEUE) notifiers.push(queueNotifier(env.EVENTS_QUEUE));

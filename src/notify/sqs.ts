@@ -1,6 +1,8 @@
 import { AwsClient } from "aws4fetch";
+import { CircuitOpenError } from "../resilience/errors";
 import type { NotificationEvent } from "./events";
-import { type DeliveryOutcome, type Notifier, delivered, describeError, failedPermanently, retry, retryAfterMs } from "./notifier";
+import { type NotifierCircuits, PeerAnswer, guardedCall, outcomeOfStatus } from "./guarded-call";
+import { type DeliveryOutcome, type Notifier, delivered, describeError, failedPermanently, retry, retryAfterMs, turnedAway } from "./notifier";
 
 export interface SqsSettings {
   queueUrl: string;
@@ -23,6 +25,8 @@ const PERMANENT_ERRORS = new Set([
   "UnsupportedOperation",
   "InvalidAddress",
 ]);
+/** 4xx codes that mean SQS is overloaded, not that our request is wrong: they count against its breaker. */
+const THROTTLING_ERRORS = new Set(["ThrottlingException", "RequestThrottled", "Throttling", "KmsThrottled"]);
 
 interface SqsErrorBody {
   __type?: string;
@@ -51,8 +55,17 @@ export function sendMessageInput(queueUrl: string, event: NotificationEvent): Re
   return input;
 }
 
-/** Sends events to an SQS queue with SendMessage, signed with SigV4 by aws4fetch. */
-export function sqsNotifier(settings: SqsSettings, fetcher: typeof fetch = fetch, timeoutMs = SQS_TIMEOUT_MS): Notifier {
+/**
+ * Sends events to an SQS queue with SendMessage, signed with SigV4 by aws4fetch. With
+ * `circuits`, each send goes through the `sqs` breaker (5xx, throttling, timeouts and
+ * network errors are its failures); while it is open nothing is sent (`turnedAway`).
+ */
+export function sqsNotifier(
+  settings: SqsSettings,
+  fetcher: typeof fetch = fetch,
+  timeoutMs = SQS_TIMEOUT_MS,
+  circuits?: NotifierCircuits,
+): Notifier {
   // retries: 0 because the durable schedule owns retrying; aws4fetch would otherwise retry inline.
   const aws = new AwsClient({
     accessKeyId: settings.accessKeyId,
@@ -66,26 +79,33 @@ export function sqsNotifier(settings: SqsSettings, fetcher: typeof fetch = fetch
   return {
     channel: "sqs",
     async send(event: NotificationEvent): Promise<DeliveryOutcome> {
-      let response: Response;
-      try {
+      const send = async (signal: AbortSignal): Promise<void> => {
         const request = await aws.sign(endpoint, {
           method: "POST",
           headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "AmazonSQS.SendMessage" },
           body: JSON.stringify(sendMessageInput(settings.queueUrl, event)),
         });
-        response = await fetcher(request, { signal: AbortSignal.timeout(timeoutMs) });
-      } catch (error) {
-        return retry(`SQS request failed: ${describeError(error)}`);
-      }
-      if (response.ok) {
-        await response.body?.cancel();
+        const response = await fetcher(request, { signal });
+        if (response.ok) {
+          await response.body?.cancel();
+          return;
+        }
+        const text = await response.text().catch(() => "");
+        const code = parseError(text).code;
+        const outcome = code !== undefined && THROTTLING_ERRORS.has(code) ? "failure" : outcomeOfStatus(response.status);
+        throw new PeerAnswer(response.status, response.headers, text, outcome);
+      };
+      try {
+        await guardedCall(circuits, "sqs", timeoutMs, send);
         return delivered();
+      } catch (error) {
+        if (error instanceof CircuitOpenError) return turnedAway(error);
+        if (!(error instanceof PeerAnswer)) return retry(`SQS request failed: ${describeError(error)}`);
+        const { code, message } = parseError(error.body);
+        const reason = `SQS answered ${error.status}${code ? ` ${code}` : ""}${message ? `: ${message}` : ""}`;
+        if (code !== undefined && PERMANENT_ERRORS.has(code)) return failedPermanently(reason);
+        return retry(reason, retryAfterMs(error.headers.get("retry-after"), Date.now()));
       }
-      const text = await response.text().catch(() => "");
-      const { code, message } = parseError(text);
-      const reason = `SQS answered ${response.status}${code ? ` ${code}` : ""}${message ? `: ${message}` : ""}`;
-      if (code !== undefined && PERMANENT_ERRORS.has(code)) return failedPermanently(reason);
-      return retry(reason, retryAfterMs(response.headers.get("retry-after"), Date.now()));
     },
   };
 }

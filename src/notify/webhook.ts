@@ -1,5 +1,18 @@
+import { CircuitOpenError } from "../resilience/errors";
+import { webhookCircuitKey } from "../resilience/keys";
 import type { EventType, NotificationEvent } from "./events";
-import { type DeliveryOutcome, type Notifier, delivered, describeError, failedPermanently, gone, retry, retryAfterMs } from "./notifier";
+import { type NotifierCircuits, PeerAnswer, guardedCall, outcomeOfStatus } from "./guarded-call";
+import {
+  type DeliveryOutcome,
+  type Notifier,
+  delivered,
+  describeError,
+  failedPermanently,
+  gone,
+  retry,
+  retryAfterMs,
+  turnedAway,
+} from "./notifier";
 import { type UrlGuardOptions, checkWebhookUrl } from "./ssrf-guard";
 import { signWebhook } from "./webhook-signature";
 
@@ -25,13 +38,17 @@ export interface WebhookNotifierOptions {
   fetch?: typeof fetch;
   now?: () => number;
   timeoutMs?: number;
+  /** Breakers per receiver host (`webhook:<host>`); without them every delivery is sent. */
+  circuits?: NotifierCircuits;
 }
 
 export const WEBHOOK_TIMEOUT_MS = 10_000;
 
 /**
  * Delivers events to the project's webhook following the Standard Webhooks spec. The URL is
- * checked again before every delivery; redirects are never followed.
+ * checked again before every delivery; redirects are never followed. With `circuits`, each
+ * POST goes through the receiver host's breaker: 5xx, 429, timeouts and network errors count
+ * as its failures, and while it is open deliveries are not sent (`turnedAway`).
  */
 export function webhookNotifier(options: WebhookNotifierOptions): Notifier {
   const fetcher = options.fetch ?? fetch;
@@ -60,29 +77,32 @@ export function webhookNotifier(options: WebhookNotifierOptions): Notifier {
 
       const body = JSON.stringify(event);
       const timestamp = Math.floor(now() / 1000);
-      let response: Response;
+      const headers = {
+        "content-type": "application/json",
+        "user-agent": "ifc-ingest-webhooks/1",
+        "webhook-id": event.id,
+        "webhook-timestamp": String(timestamp),
+        "webhook-signature": await signWebhook(target.secret, event.id, timestamp, body),
+      };
+      const post = async (signal: AbortSignal): Promise<number> => {
+        const response = await fetcher(verdict.url.toString(), { method: "POST", body, redirect: "manual", signal, headers });
+        // Only the status matters; reading the body would let a receiver hold the attempt open.
+        await response.body?.cancel();
+        if (response.status < 200 || response.status >= 300) {
+          throw new PeerAnswer(response.status, response.headers, "", outcomeOfStatus(response.status));
+        }
+        return response.status;
+      };
+      let answer: PeerAnswer;
       try {
-        response = await fetcher(verdict.url.toString(), {
-          method: "POST",
-          body,
-          redirect: "manual",
-          signal: AbortSignal.timeout(timeoutMs),
-          headers: {
-            "content-type": "application/json",
-            "user-agent": "ifc-ingest-webhooks/1",
-            "webhook-id": event.id,
-            "webhook-timestamp": String(timestamp),
-            "webhook-signature": await signWebhook(target.secret, event.id, timestamp, body),
-          },
-        });
+        return delivered(`HTTP ${await guardedCall(options.circuits, webhookCircuitKey(verdict.url), timeoutMs, post)}`);
       } catch (error) {
-        return retry(`webhook request failed: ${describeError(error)}`);
+        if (error instanceof CircuitOpenError) return turnedAway(error);
+        if (!(error instanceof PeerAnswer)) return retry(`webhook request failed: ${describeError(error)}`);
+        answer = error;
       }
-      // Only the status matters; reading the body would let a receiver hold the attempt open.
-      await response.body?.cancel();
+      const status = answer.status;
 
-      const status = response.status;
-      if (status >= 200 && status < 300) return delivered(`HTTP ${status}`);
       if (status === 410) {
         try {
           await options.subscriptions.disable(event.projectId, target.subscriptionId, "receiver answered 410 Gone");
@@ -92,7 +112,7 @@ export function webhookNotifier(options: WebhookNotifierOptions): Notifier {
         return gone("receiver answered 410 Gone; subscription disabled");
       }
       if (status >= 300 && status < 400) return retry(`receiver answered ${status}; redirects are not followed`);
-      return retry(`receiver answered ${status}`, retryAfterMs(response.headers.get("retry-after"), now()));
+      return retry(`receiver answered ${status}`, retryAfterMs(answer.headers.get("retry-after"), now()));
     },
   };
 }

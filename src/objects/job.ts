@@ -10,7 +10,10 @@ import { deliverDue } from "../notify/deliver";
 import { type EventType, type NotificationEvent, buildEvent } from "../notify/events";
 import { type NotificationState, nextAlarmAt, notificationView, planNotifications } from "../notify/schedule";
 import { channelsOf, selectNotifiers } from "../notify/select-notifiers";
-import { backoffDelayMs } from "../resilience/backoff";
+import { backoffDelayMs, circuitWaitMs } from "../resilience/backoff";
+import type { CallOutcome } from "../resilience/breaker";
+import { CircuitOpenError } from "../resilience/errors";
+import { CircuitClient, type Permit } from "../resilience-runtime/guard";
 import type { ObjectStorage } from "../storage/object-storage";
 import { StorageError } from "../storage/object-storage";
 import { selectStorage } from "../storage/select-storage";
@@ -26,6 +29,11 @@ export type Reservation =
 const RESERVATION_TTL_MS = 15 * 60 * 1000;
 /** Attempts that never finish (isolate killed, memory or CPU limit) end the job after this many. */
 const MAX_LOST_ATTEMPTS = 2;
+/**
+ * The processor breaker's deadline is the processing deadline plus this, so an asynchronous
+ * processor is stopped by its own deadline (processing_timeout) and not by the breaker's.
+ */
+const PROCESSOR_GUARD_GRACE_MS = 1_000;
 
 /** What a test may swap in through JobObject.overrideForTests; production builds all from config. */
 export interface JobTestOverrides {
@@ -33,12 +41,18 @@ export interface JobTestOverrides {
   storage?: (configured: ObjectStorage) => ObjectStorage;
   processor?: Processor;
   random?: () => number;
+  /** Prefix of circuit object names, so a test's breakers are its own (as AppOptions.circuitScope). */
+  circuitScope?: string;
 }
 
 /**
  * One object per job. Holds the job record in its SQLite storage; with an Idempotency-Key
  * the job id is derived from the key, so this object is also the key's idempotency record.
  * Processing runs from alarms, so it survives restarts and retries without a caller.
+ *
+ * Every call to a dependency goes through its circuit breaker (`storage`, `processor`,
+ * `sqs`, `webhook:<host>`). A breaker that turns a call away is not the job's failure: the
+ * job keeps its attempts and its alarm comes back once the breaker may let calls through.
  */
 export class JobObject extends DurableObject<Env> {
   #overrides: JobTestOverrides = {};
@@ -70,6 +84,17 @@ export class JobObject extends DurableObject<Env> {
 
   #config(): Config {
     return loadConfig({ ...this.env, ...this.#overrides.env });
+  }
+
+  /** This alarm's view of the breakers; cheap, the state lives in the Circuit objects. */
+  #circuits(config: Config, log: Logger): CircuitClient {
+    return new CircuitClient({
+      namespace: this.env.CIRCUITS,
+      policy: { breaker: config.resilience.breaker, budget: config.resilience.retryBudget },
+      waitUntil: (promise) => this.ctx.waitUntil(promise),
+      log,
+      scope: this.#overrides.circuitScope,
+    });
   }
 
   /** Claims this job id for an upload. Answers what an earlier claim left, if any. */
@@ -126,14 +151,15 @@ export class JobObject extends DurableObject<Env> {
     });
     // Work due by the time this alarm was set for is done now, even if the alarm runs early.
     const now = Math.max(Date.now(), this.#read<number>("alarmAt") ?? 0);
-    await this.#deliverNotifications(record, config, log, now);
+    const circuits = this.#circuits(config, log);
+    await this.#deliverNotifications(record, config, log, now, circuits);
     const processingDueAt = this.#read<number | null>("processingDueAt") ?? null;
     const open = record.status === "queued" || record.status === "processing";
-    if (open && processingDueAt !== null && processingDueAt <= now) await this.#runProcessing(record, config, log);
+    if (open && processingDueAt !== null && processingDueAt <= now) await this.#runProcessing(record, config, log, circuits);
     await this.#rearm();
   }
 
-  async #runProcessing(record: JobRecord, config: Config, log: Logger): Promise<void> {
+  async #runProcessing(record: JobRecord, config: Config, log: Logger, circuits: CircuitClient): Promise<void> {
     if (record.attemptStartedAt) {
       // The previous attempt started but never recorded an outcome: the runtime cut it off.
       const lost = (record.lostAttempts ?? 0) + 1;
@@ -153,10 +179,20 @@ export class JobObject extends DurableObject<Env> {
       }
     }
 
-    await this.#attempt(record, config, log);
+    await this.#attempt(record, config, log, circuits);
   }
 
-  async #attempt(record: JobRecord, config: Config, log: Logger): Promise<void> {
+  async #attempt(record: JobRecord, config: Config, log: Logger, circuits: CircuitClient): Promise<void> {
+    const before = { status: record.status, nextAttemptAt: record.nextAttemptAt };
+    let processor: Permit;
+    try {
+      // Asked before the attempt is counted or the model copied: an open breaker costs nothing.
+      processor = await circuits.admit("processor");
+    } catch (error) {
+      if (!(error instanceof CircuitOpenError)) throw error;
+      this.#waitForCircuit(record, error, log);
+      return;
+    }
     const started = Date.now();
     record.status = "processing";
     record.attempts += 1;
@@ -168,7 +204,7 @@ export class JobObject extends DurableObject<Env> {
     await this.#rearm();
 
     try {
-      const summary = await this.#process(record, config, log);
+      const summary = await this.#process(record, config, log, circuits, processor);
       delete record.attemptStartedAt;
       record.status = "succeeded";
       record.summary = summary;
@@ -187,6 +223,15 @@ export class JobObject extends DurableObject<Env> {
       });
     } catch (error) {
       delete record.attemptStartedAt;
+      if (error instanceof CircuitOpenError) {
+        // Storage turned the attempt away (at the model copy, or at the summary write after a
+        // run): nothing was wrong with the model, so the attempt does not count.
+        record.attempts -= 1;
+        record.status = before.status;
+        record.nextAttemptAt = before.nextAttemptAt;
+        this.#waitForCircuit(record, error, log);
+        return;
+      }
       const failure = asProcessingError(error);
       if (failure.retryable && record.attempts < config.processing.maxAttempts) {
         const delay = backoffDelayMs(Math.max(0, record.attempts - 1), config.processing.retry, this.#overrides.random ?? Math.random);
@@ -204,7 +249,36 @@ export class JobObject extends DurableObject<Env> {
     }
   }
 
-  async #process(record: JobRecord, config: Config, log: Logger): Promise<ModelSummary> {
+  /**
+   * Puts processing off until the breaker that turned it away may let calls through again.
+   * Attempts and status stay as they were: nothing accepted is lost or failed by an outage.
+   */
+  #waitForCircuit(record: JobRecord, error: CircuitOpenError, log: Logger): void {
+    const waitMs = circuitWaitMs(error.retryAfterMs, this.#overrides.random ?? Math.random);
+    const at = Date.now() + waitMs;
+    record.nextAttemptAt = new Date(at).toISOString();
+    this.#write("processingDueAt", at);
+    this.#save(record);
+    log.warn({
+      msg: "processing waits for a circuit breaker",
+      outcome: "rejected",
+      key: error.key,
+      circuit: error.state,
+      attempts: record.attempts,
+      retryInMs: waitMs,
+    });
+  }
+
+  async #process(record: JobRecord, config: Config, log: Logger, circuits: CircuitClient, permit: Permit): Promise<ModelSummary> {
+    try {
+      return await this.#guardedProcess(record, config, log, circuits, permit);
+    } finally {
+      // A half-open probe admitted for a run that never reached the processor frees its slot.
+      circuits.release(permit);
+    }
+  }
+
+  async #guardedProcess(record: JobRecord, config: Config, log: Logger, circuits: CircuitClient, permit: Permit): Promise<ModelSummary> {
     const processor = this.#overrides.processor ?? selectProcessor(config.processing);
     const size = record.file.size;
     // Decided from the size alone, before any copy or parse.
@@ -214,20 +288,35 @@ export class JobObject extends DurableObject<Env> {
         `The model is ${(size / 1e6).toFixed(1)} MB; models up to ${(processor.maxModelBytes / 1e6).toFixed(1)} MB are summarised for now. Split the model or contact support for large models.`,
       );
     }
-    const configured = loggedStorage(selectStorage(config, this.env, { log, waitUntil: (promise) => this.ctx.waitUntil(promise) }), log);
+    const configured = loggedStorage(
+      selectStorage(config, this.env, { log, waitUntil: (promise) => this.ctx.waitUntil(promise), spendRetry: circuits.retryBudget("storage") }),
+      log,
+    );
     const storage = this.#overrides.storage?.(configured) ?? configured;
+    const storageCall = { timeoutMs: config.resilience.storageTimeoutMs, classify: storageOutcome };
     try {
-      await this.#chunks.copyFrom(storage, record.objectKey, size);
+      await circuits.guard("storage", () => this.#chunks.copyFrom(storage, record.objectKey, size), storageCall);
     } catch (error) {
       throw fromStorage(error, "read");
     }
-    const summary = await withDeadline(processor.process(this.#chunks.source(size)), config.processing.timeoutMs);
+    const run = () => withDeadline(processor.process(this.#chunks.source(size)), config.processing.timeoutMs);
+    const summary = await circuits.guard("processor", run, {
+      permit,
+      timeoutMs: config.processing.timeoutMs + PROCESSOR_GUARD_GRACE_MS,
+      classify: processorOutcome,
+    });
     const body = new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`);
     try {
-      await storage.put(summaryObjectKey(record.objectKey), new Blob([body]).stream(), {
-        contentLength: body.byteLength,
-        contentType: "application/json",
-      });
+      await circuits.guard(
+        "storage",
+        (signal) =>
+          storage.put(summaryObjectKey(record.objectKey), new Blob([body]).stream(), {
+            contentLength: body.byteLength,
+            contentType: "application/json",
+            signal,
+          }),
+        storageCall,
+      );
     } catch (error) {
       throw fromStorage(error, "write");
     }
@@ -264,10 +353,13 @@ export class JobObject extends DurableObject<Env> {
   }
 
   /** Attempts every notification due by `now`; each attempt's result is kept on the job. */
-  async #deliverNotifications(record: JobRecord, config: Config, log: Logger, now: number): Promise<void> {
+  async #deliverNotifications(record: JobRecord, config: Config, log: Logger, now: number, circuits: CircuitClient): Promise<void> {
     const states = this.#notifications();
     if (!states.some((state) => state.status === "pending" && state.nextAttemptAt !== null && state.nextAttemptAt <= now)) return;
-    const round = await deliverDue(states, this.#read<NotificationEvent[]>("notifyEvents") ?? [], selectNotifiers(config.notify, this.env), {
+    // Sends go through the `sqs` and `webhook:<host>` breakers; a send an open breaker turns
+    // away is not counted as an attempt, and the notification waits for the breaker.
+    const notifiers = selectNotifiers(config.notify, this.env, { circuits });
+    const round = await deliverDue(states, this.#read<NotificationEvent[]>("notifyEvents") ?? [], notifiers, {
       now,
       scheduleMs: config.notify.scheduleMs,
       log,
@@ -309,8 +401,20 @@ function asProcessingError(error: unknown): ProcessingError {
   return new ProcessingError("internal", "Processing failed unexpectedly; the job will be retried.", true, { cause: error });
 }
 
-function fromStorage(error: unknown, operation: "read" | "write"): ProcessingError {
-  if (error instanceof ProcessingError) return error;
+/** Whose fault a failed storage call was, as the upload path counts it. */
+function storageOutcome(error: unknown): CallOutcome {
+  if (error instanceof StorageError || error instanceof ProcessingError) return error.retryable ? "failure" : "client-error";
+  return "failure";
+}
+
+/** A model the processor refuses (corrupt, unsupported, too large or slow) says nothing about its health. */
+function processorOutcome(error: unknown): CallOutcome {
+  return error instanceof ProcessingError && !error.retryable ? "client-error" : "failure";
+}
+
+/** CircuitOpenError passes through unchanged: being turned away is not a storage failure. */
+function fromStorage(error: unknown, operation: "read" | "write"): ProcessingError | CircuitOpenError {
+  if (error instanceof ProcessingError || error instanceof CircuitOpenError) return error;
   const retryable = !(error instanceof StorageError) || error.retryable;
   return new ProcessingError(
     "storage_unavailable",

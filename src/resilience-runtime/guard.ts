@@ -223,8 +223,23 @@ export class CircuitClient {
     views.set(name, viewFromObject(views.get(name), view, this.now(), askedAt));
   }
 
-  spendRetry(key: string, kind: RetryKind): Promise<boolean> {
-    return this.#stub(this.#name(key)).spendRetry(this.#ref(key), kind);
+  /**
+   * Takes one retry's cost from the key's budget. When the object cannot be reached the retry
+   * is allowed, as admission fails open: the adapter's attempt limit still bounds it.
+   */
+  async spendRetry(key: string, kind: RetryKind): Promise<boolean> {
+    const name = this.#name(key);
+    try {
+      return await this.#stub(name).spendRetry(this.#ref(key), kind);
+    } catch (error) {
+      this.#options.log?.warn({ msg: "retry budget unreachable; allowing the retry", component: "circuit", key, error: String(error) });
+      return true;
+    }
+  }
+
+  /** The key's budget as an adapter's inline-retry hook (S3Runtime.spendRetry). */
+  retryBudget(key: string): (kind: RetryKind) => Promise<boolean> {
+    return (kind) => this.spendRetry(key, kind);
   }
 
   snapshot(key: string): Promise<CircuitSnapshot> {

@@ -24,3 +24,19 @@ export function backoffDelayMs(attempt: number, policy: BackoffPolicy, random: (
   const unit = Math.min(Math.max(random(), 0), 1);
   return Math.floor(unit * ceiling);
 }
+
+/** At most this much is added to a wait for an open breaker. */
+export const CIRCUIT_WAIT_JITTER_MS = 1_000;
+/** A wait for an open breaker never exceeds a day, the longest a breaker may stay open. */
+const MAX_CIRCUIT_WAIT_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * How long a caller turned away by an open breaker waits before it asks again: the time
+ * until the breaker half-opens plus up to a second of jitter, so the jobs waiting on one
+ * breaker do not all come back in the same instant and crowd out the single probe.
+ */
+export function circuitWaitMs(retryAfterMs: number, random: () => number): number {
+  const base = Math.min(Math.max(0, Number.isFinite(retryAfterMs) ? retryAfterMs : 0), MAX_CIRCUIT_WAIT_MS);
+  const unit = Math.min(Math.max(random(), 0), 1);
+  return base + Math.floor(unit * CIRCUIT_WAIT_JITTER_MS);
+}

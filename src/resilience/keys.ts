@@ -3,7 +3,8 @@ export const FIXED_CIRCUIT_KEYS = ["storage", "sqs", "processor"] as const;
 
 export type FixedCircuitKey = (typeof FIXED_CIRCUIT_KEYS)[number];
 
-const WEBHOOK_KEY = /^webhook:[a-z0-9.-]{1,253}(:\d{1,5})?$/;
+// A host name (underscores occur in real ones), or a bracketed IPv6 literal, and a port.
+const WEBHOOK_KEY = /^webhook:([a-z0-9._-]{1,253}|\[[0-9a-f:.]{2,45}\])(:\d{1,5})?$/;
 
 export function isCircuitKey(key: string): boolean {
   return (FIXED_CIRCUIT_KEYS as readonly string[]).includes(key) || WEBHOOK_KEY.test(key);

@@ -2,6 +2,7 @@ import { AwsClient } from "aws4fetch";
 import { type Logger, logDependencyCall } from "../http/log";
 import { INLINE_BACKOFF } from "../resilience/backoff";
 import { retryWithBackoff } from "../resilience/retry";
+import type { RetryKind } from "../resilience/retry-budget";
 import type { ByteRange, ObjectBody, ObjectHead, ObjectStorage, PutOptions } from "./object-storage";
 import { StorageError } from "./object-storage";
 import { SourceStreamError, fixedSizeParts } from "./parts";
@@ -51,6 +52,11 @@ export interface S3Runtime {
    * extra pass over every byte costs Worker CPU time (the upload's SHA-256 is computed anyway).
    */
   signPayload?: boolean;
+  /**
+   * The storage retry budget (the circuit's `spendRetry`), asked before every inline retry;
+   * without it, retries are limited by the attempt count alone.
+   */
+  spendRetry?: (kind: RetryKind) => Promise<boolean>;
   /** Injected for tests of the retry path; default Math.random and setTimeout. */
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -101,16 +107,18 @@ export class S3Storage implements ObjectStorage {
     // fixedSizeParts yields a short part only at the end of the stream: then one PUT suffices.
     if (first.done || first.value.byteLength < this.#settings.partSize) {
       const bytes = first.done ? new Uint8Array(0) : first.value;
-      await this.#putObject(key, bytes, options.contentType);
+      await this.#putObject(key, bytes, options.contentType, options.signal);
       return { key, size: bytes.byteLength };
     }
-    return this.#putMultipart(key, body, first.value, parts, options.contentType);
+    return this.#putMultipart(key, body, first.value, parts, options.contentType, options.signal);
   }
 
-  async #putObject(key: string, bytes: Uint8Array, contentType: string | undefined): Promise<void> {
+  async #putObject(key: string, bytes: Uint8Array, contentType: string | undefined, abort: AbortSignal | undefined): Promise<void> {
     const headers = { ...this.#encryptionHeaders(), ...contentTypeHeader(contentType), ...(await this.#payloadHash(bytes)) };
-    await this.#retrying("PutObject", () =>
-      this.#send("PutObject", this.#url(key), { method: "PUT", headers, body: bytes }, this.#timeouts.transferMs),
+    await this.#retrying(
+      "PutObject",
+      () => this.#send("PutObject", this.#url(key), { method: "PUT", headers, body: bytes }, this.#timeouts.transferMs, { abort }),
+      abort,
     );
   }
 
@@ -120,8 +128,9 @@ export class S3Storage implements ObjectStorage {
     first: Uint8Array,
     rest: AsyncGenerator<Uint8Array>,
     contentType: string | undefined,
+    abort: AbortSignal | undefined,
   ): Promise<ObjectHead> {
-    const uploadId = await this.#createMultipartUpload(key, contentType);
+    const uploadId = await this.#createMultipartUpload(key, contentType, abort);
     const etags: string[] = [];
     const inFlight = new Set<Promise<void>>();
     let partFailure: unknown;
@@ -132,7 +141,7 @@ export class S3Storage implements ObjectStorage {
     const start = (bytes: Uint8Array): void => {
       const partNumber = ++partsStarted;
       size += bytes.byteLength;
-      const task: Promise<void> = this.#uploadPart(key, uploadId, partNumber, bytes)
+      const task: Promise<void> = this.#uploadPart(key, uploadId, partNumber, bytes, abort)
         .then(
           (etag) => {
             etags[partNumber - 1] = etag;
@@ -168,7 +177,7 @@ export class S3Storage implements ObjectStorage {
 
     if (partFailure === undefined && sourceFailure === undefined) {
       try {
-        await this.#completeMultipartUpload(key, uploadId, etags);
+        await this.#completeMultipartUpload(key, uploadId, etags, abort);
         return { key, size };
       } catch (error) {
         partFailure = error;
@@ -182,31 +191,34 @@ export class S3Storage implements ObjectStorage {
     throw sourceFailure ? sourceFailure.error : partFailure;
   }
 
-  async #createMultipartUpload(key: string, contentType: string | undefined): Promise<string> {
+  async #createMultipartUpload(key: string, contentType: string | undefined, abort: AbortSignal | undefined): Promise<string> {
     // Not retried: a lost answer to a retried create would leave an upload nobody aborts.
     const response = await this.#send(
       "CreateMultipartUpload",
       this.#url(key, "uploads="),
       { method: "POST", headers: { ...this.#encryptionHeaders(), ...contentTypeHeader(contentType) } },
       this.#timeouts.requestMs,
+      { abort },
     );
     const uploadId = xmlText(await response.text(), "UploadId");
     if (!uploadId) throw new StorageError("S3 CreateMultipartUpload answered without an UploadId", false, { code: "rejected" });
     return uploadId;
   }
 
-  async #uploadPart(key: string, uploadId: string, partNumber: number, bytes: Uint8Array): Promise<string> {
+  async #uploadPart(key: string, uploadId: string, partNumber: number, bytes: Uint8Array, abort: AbortSignal | undefined): Promise<string> {
     const url = this.#url(key, `partNumber=${partNumber}&uploadId=${encodeRfc3986(uploadId)}`);
     const headers = await this.#payloadHash(bytes);
-    const response = await this.#retrying("UploadPart", () =>
-      this.#send("UploadPart", url, { method: "PUT", headers, body: bytes }, this.#timeouts.transferMs),
+    const response = await this.#retrying(
+      "UploadPart",
+      () => this.#send("UploadPart", url, { method: "PUT", headers, body: bytes }, this.#timeouts.transferMs, { abort }),
+      abort,
     );
     const etag = response.headers.get("etag");
     if (!etag) throw new StorageError(`S3 UploadPart ${partNumber} answered without an ETag`, false, { code: "rejected" });
     return etag;
   }
 
-  async #completeMultipartUpload(key: string, uploadId: string, etags: string[]): Promise<void> {
+  async #completeMultipartUpload(key: string, uploadId: string, etags: string[], abort: AbortSignal | undefined): Promise<void> {
     const xml =
       "<CompleteMultipartUpload>" +
       etags.map((etag, index) => `<Part><PartNumber>${index + 1}</PartNumber><ETag>${escapeXml(etag)}</ETag></Part>`).join("") +
@@ -217,6 +229,7 @@ export class S3Storage implements ObjectStorage {
       this.#url(key, `uploadId=${encodeRfc3986(uploadId)}`),
       { method: "POST", headers: { "content-type": "application/xml", "x-amz-content-sha256": await sha256Hex(body) }, body },
       this.#timeouts.transferMs,
+      { abort },
     );
     // S3 may answer 200 and still report a failure in the body.
     const text = await response.text();
@@ -319,11 +332,16 @@ export class S3Storage implements ObjectStorage {
     return `${this.#base}/${path}${query ? `?${query}` : ""}`;
   }
 
-  #retrying<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  /** `abort`: the caller's deadline; once it has passed, trying again cannot help. */
+  #retrying<T>(operation: string, call: () => Promise<T>, abort?: AbortSignal): Promise<T> {
+    const spendRetry = this.#runtime.spendRetry;
     return retryWithBackoff(call, {
       attempts: ATTEMPTS,
       backoff: INLINE_BACKOFF,
-      retryable: (error) => error instanceof StorageError && error.retryable,
+      retryable: (error) => error instanceof StorageError && error.retryable && abort?.aborted !== true,
+      ...(spendRetry
+        ? { mayRetry: (error: unknown) => spendRetry(error instanceof StorageError && error.code === "timeout" ? "timeout" : "retry") }
+        : {}),
       random: this.#runtime.random ?? Math.random,
       sleep: this.#runtime.sleep ?? ((ms) => new Promise((done) => setTimeout(done, ms))),
       onRetry: (error, attempt, delayMs) =>
@@ -333,9 +351,9 @@ export class S3Storage implements ObjectStorage {
 
   /**
    * One signed call, logged as one line. Error answers become StorageErrors; with `notFound`
-   * a 404 for a missing key resolves to null (a missing bucket still throws).
+   * a 404 for a missing key resolves to null (a missing bucket still throws). `signal`
+   * replaces the call's own time limit; `abort` (the caller's deadline) ends it as well.
    */
-  #send(operation: string, url: string, init: RequestInit, timeoutMs: number | undefined): Promise<Response>;
   #send(
     operation: string,
     url: string,
@@ -343,15 +361,17 @@ export class S3Storage implements ObjectStorage {
     timeoutMs: number | undefined,
     options: { notFound: true; accept?: number[]; signal?: AbortSignal },
   ): Promise<Response | null>;
+  #send(operation: string, url: string, init: RequestInit, timeoutMs: number | undefined, options?: { abort?: AbortSignal | undefined }): Promise<Response>;
   #send(
     operation: string,
     url: string,
     init: RequestInit,
     timeoutMs: number | undefined,
-    options: { notFound?: boolean; accept?: number[]; signal?: AbortSignal } = {},
+    options: { notFound?: boolean; accept?: number[]; signal?: AbortSignal; abort?: AbortSignal | undefined } = {},
   ): Promise<Response | null> {
     return logDependencyCall(this.#log, "storage", `s3 ${operation}`, async () => {
-      const signal = options.signal ?? (timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs));
+      const own = options.signal ?? (timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs));
+      const signal = options.abort && own ? AbortSignal.any([options.abort, own]) : (options.abort ?? own);
       let response: Response;
       try {
         response = await this.#client.fetch(url, { ...init, signal });

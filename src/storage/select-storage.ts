@@ -1,6 +1,7 @@
 import type { Config } from "../config";
 import type { Env } from "../env";
 import type { Logger } from "../http/log";
+import type { RetryKind } from "../resilience/retry-budget";
 import { isolateMemoryStorage } from "./memory";
 import type { ObjectStorage } from "./object-storage";
 import { R2Storage } from "./r2";
@@ -10,6 +11,8 @@ export interface StorageRuntime {
   log: Logger;
   /** The request's waitUntil, so cleanup of a failed upload outlives a client that went away. */
   waitUntil?: (promise: Promise<unknown>) => void;
+  /** The storage retry budget, asked before inline retries (adapters that retry inline use it). */
+  spendRetry?: (kind: RetryKind) => Promise<boolean>;
 }
 
 /** The one place that turns validated config into a storage adapter. */

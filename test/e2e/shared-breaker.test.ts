@@ -6,17 +6,17 @@ import { promisify } from "node:util";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FaultProxy, startFaultProxy } from "../setup/fault-proxy.ts";
-import { startObjectStore } from "../setup/object-store.ts";
+import { OBJECT_STORE_CREDENTIALS, TEST_BUCKET, startObjectStore } from "../setup/object-store.ts";
 import { TEST_JWT_SECRET } from "../support/constants.ts";
 import { projectRoot } from "../support/node/dev-server.ts";
 
 const run = promisify(execFile);
 
 /**
- * Two Workers in one workerd process: "edge-b" is the production bundle (src/index.ts) with
- * memory storage and hosts the Circuit objects; "edge-a" is the same app bundled from a
- * test entry that stores through the fault proxy into s3rver, and binds CIRCUITS to
- * edge-b's objects (scriptName). Each Worker runs in its own V8 isolate with its own
+ * Two Workers in one workerd process, both the production bundle (src/index.ts): "edge-b"
+ * with memory storage hosts the Circuit objects; "edge-a" stores with the S3 adapter
+ * (STORAGE_DRIVER=s3) through the fault proxy into s3rver, and binds CIRCUITS to edge-b's
+ * objects (scriptName). Each Worker runs in its own V8 isolate with its own
  * module-level breaker cache, so whatever edge-b learns about a failure edge-a saw, it
  * learns from the Durable Object. Two `wrangler dev` sessions would not show this: they
  * would each run their own objects, and a shared --persist-to folder is not shared live.
@@ -38,13 +38,7 @@ describe("one storage breaker shared by two Worker isolates", () => {
     out = mkdtempSync(join(tmpdir(), "two-isolates-"));
     const wrangler = join(projectRoot, "node_modules/.bin/wrangler");
     const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" };
-    await Promise.all([
-      run(wrangler, ["deploy", "--dry-run", "--env", "test", "--outdir", join(out, "b")], { cwd: projectRoot, env }),
-      run(wrangler, ["deploy", "test/support/workerd/edge-with-s3-peer.ts", "--dry-run", "--env", "test", "--outdir", join(out, "a")], {
-        cwd: projectRoot,
-        env,
-      }),
-    ]);
+    await run(wrangler, ["deploy", "--dry-run", "--env", "test", "--outdir", out], { cwd: projectRoot, env });
     store = await startObjectStore();
     proxy = await startFaultProxy(store.url);
     const bindings = {
@@ -54,6 +48,9 @@ describe("one storage breaker shared by two Worker isolates", () => {
       AUTH_JWT_SECRET: TEST_JWT_SECRET,
       BREAKER_RESET_MS: "2000",
       STORAGE_TIMEOUT_MS: "1000",
+      // The jobs of accepted uploads would read edge-b's memory storage, a store other than
+      // edge-a's, under the same storage breaker (which is shared on purpose): keep them an hour out.
+      PROCESSING_START_DELAY_MS: "3600000",
     };
     // Miniflare 5 takes its own option shape; the v4 one (used here) converts to it.
     mf = new Miniflare(
@@ -61,8 +58,8 @@ describe("one storage breaker shared by two Worker isolates", () => {
       workers: [
         {
           name: "edge-b",
-          modules: bundleModules(join(out, "b"), "index.js"),
-          modulesRoot: join(out, "b"),
+          modules: bundleModules(out, "index.js"),
+          modulesRoot: out,
           compatibilityDate: "2026-11-01",
           bindings,
           durableObjects: {
@@ -73,10 +70,22 @@ describe("one storage breaker shared by two Worker isolates", () => {
         },
         {
           name: "edge-a",
-          modules: bundleModules(join(out, "a"), "edge-with-s3-peer.js"),
-          modulesRoot: join(out, "a"),
+          modules: bundleModules(out, "index.js"),
+          modulesRoot: out,
           compatibilityDate: "2026-11-01",
-          bindings: { ...bindings, TEST_STORAGE_URL: proxy.url },
+          bindings: {
+            ...bindings,
+            STORAGE_DRIVER: "s3",
+            S3_ENDPOINT: proxy.url,
+            S3_BUCKET: TEST_BUCKET,
+            S3_FORCE_PATH_STYLE: "true",
+            AWS_REGION: OBJECT_STORE_CREDENTIALS.region,
+            AWS_ACCESS_KEY_ID: OBJECT_STORE_CREDENTIALS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: OBJECT_STORE_CREDENTIALS.secretAccessKey,
+            // No inline retries (an empty budget), so edge-a's five failures fit into the second
+            // for which edge-b may act on its cached view.
+            RETRY_BUDGET_TOKENS: "0",
+          },
           durableObjects: {
             JOBS: { className: "JobObject", scriptName: "edge-b", useSQLite: true },
             PROJECTS: { className: "ProjectObject", scriptName: "edge-b", useSQLite: true },

@@ -161,6 +161,45 @@ describe("S3 adapter", () => {
     expect(sleeps).toBe(2);
   });
 
+  it("asks the storage retry budget before each retry, naming timeouts as such", async () => {
+    const prefix = uniquePrefix();
+    await injectFault({ operation: "HeadObject", keyPrefix: prefix, delayMs: 1000, times: 3 });
+    const asked: string[] = [];
+    const spendRetry = async (kind: string) => asked.push(kind) > 0;
+    const storage = testStorage({}, { timeouts: { requestMs: 100 }, sleep: async () => undefined, spendRetry });
+    expect(await rejection(storage.head(`${prefix}slow.ifc`))).toMatchObject({ code: "timeout" });
+    expect(asked).toEqual(["timeout", "timeout"]);
+
+    let sleeps = 0;
+    const unreachable = testStorage({ endpoint: "http://127.0.0.1:9" }, { sleep: async () => void sleeps++, spendRetry });
+    await rejection(unreachable.head("anything"));
+    expect(asked.slice(2)).toEqual(["retry", "retry"]);
+    expect(sleeps).toBe(2);
+  });
+
+  it("gives up at once when the retry budget is empty", async () => {
+    const prefix = uniquePrefix();
+    await injectFault({ operation: "PutObject", keyPrefix: prefix, status: 503, code: "SlowDown", times: 3 });
+    let asked = 0;
+    const storage = testStorage({}, { sleep: async () => undefined, spendRetry: async () => ++asked < 0 });
+    const key = `${prefix}throttled.ifc`;
+    expect(await rejection(storage.put(key, chunked(pattern(1024))))).toMatchObject({ code: "throttled", retryable: true });
+    expect(asked).toBe(1);
+    expect((await proxyRequests(prefix)).filter((r) => r.operation === "PutObject")).toHaveLength(1);
+  });
+
+  it("ends a write when the caller's signal aborts, without retrying it", async () => {
+    const prefix = uniquePrefix();
+    await injectFault({ operation: "PutObject", keyPrefix: prefix, delayMs: 2000, times: 3 });
+    let sleeps = 0;
+    const storage = testStorage({}, { sleep: async () => void sleeps++ });
+    const started = Date.now();
+    const error = await rejection(storage.put(`${prefix}slow.ifc`, chunked(pattern(1024)), { signal: AbortSignal.timeout(100) }));
+    expect(error).toMatchObject({ code: "timeout" });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(sleeps).toBe(0);
+  });
+
   it("pings an existing bucket and tells a missing one or a bad secret apart", async () => {
     await testStorage().ping();
     expect(await rejection(testStorage({ bucket: "no-such-bucket-here" }).ping())).toMatchObject({ code: "missing-bucket", retryable: false });

@@ -5,10 +5,13 @@ import { join } from "node:path";
 import S3rver from "s3rver";
 
 export const TEST_BUCKET = "ifc-models-test";
+/** s3rver's built-in account. It checks the key id of signed requests, so the fault proxy may rewrite Host. */
+export const OBJECT_STORE_CREDENTIALS = { region: "us-east-1", accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } as const;
 
 /**
  * A real S3-API object store on 127.0.0.1 (s3rver, files in a temporary folder), the peer
- * the fault proxy sits in front of. s3rver accepts unsigned requests.
+ * the fault proxy sits in front of. s3rver accepts unsigned requests and signed ones from
+ * OBJECT_STORE_CREDENTIALS.
  */
 export async function startObjectStore(): Promise<{ url: string; close(): Promise<void> }> {
   const directory = mkdtempSync(join(tmpdir(), "s3rver-"));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { INLINE_BACKOFF, backoffDelayMs } from "../../src/resilience/backoff";
+import { CIRCUIT_WAIT_JITTER_MS, INLINE_BACKOFF, backoffDelayMs, circuitWaitMs } from "../../src/resilience/backoff";
 
 const almostOne = () => 0.999999;
 
@@ -37,5 +37,19 @@ describe("full-jitter backoff", () => {
   it("refuses a negative or fractional attempt", () => {
     expect(() => backoffDelayMs(-1, INLINE_BACKOFF, Math.random)).toThrow(RangeError);
     expect(() => backoffDelayMs(1.5, INLINE_BACKOFF, Math.random)).toThrow(RangeError);
+  });
+});
+
+describe("waiting for an open breaker", () => {
+  it("waits until the breaker half-opens plus up to a second of jitter", () => {
+    expect(circuitWaitMs(42_000, () => 0)).toBe(42_000);
+    expect(circuitWaitMs(42_000, almostOne)).toBe(42_000 + CIRCUIT_WAIT_JITTER_MS - 1);
+    expect(circuitWaitMs(1_000, () => 0.5)).toBe(1_500);
+  });
+
+  it("never waits a negative, unbounded or non-finite time", () => {
+    expect(circuitWaitMs(-5, () => 0)).toBe(0);
+    expect(circuitWaitMs(Number.NaN, () => 2)).toBe(CIRCUIT_WAIT_JITTER_MS);
+    expect(circuitWaitMs(10 * 86_400_000, () => 0)).toBe(86_400_000);
   });
 });

@@ -89,6 +89,9 @@ describe("circuit keys and errors", () => {
     }
     for (const key of ["", "registry", "webhook:", "webhook:UPPER.example", "storage2"]) expect(isCircuitKey(key)).toBe(false);
     expect(webhookCircuitKey("https://Hooks.Example.com/path?q=1")).toBe("webhook:hooks.example.com");
+    for (const url of ["https://my_hooks.example.com/", "http://[::1]:8443/hook", "http://127.0.0.1:4000/hooks/a"]) {
+      expect(isCircuitKey(webhookCircuitKey(url)), url).toBe(true);
+    }
   });
 
   it("carry what a client needs to know", () => {

@@ -3,6 +3,10 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config";
 import type { Env } from "../../src/env";
 import type { NotificationEvent } from "../../src/notify/events";
+import type { NotifierCircuits } from "../../src/notify/guarded-call";
+import type { CallOutcome } from "../../src/resilience/breaker";
+import { CircuitOpenError } from "../../src/resilience/errors";
+import type { GuardOptions, GuardTools } from "../../src/resilience-runtime/guard";
 import { describeError, retryAfterMs } from "../../src/notify/notifier";
 import { queueNotifier } from "../../src/notify/queue";
 import { channelsOf, selectNotifiers, webhookGuard } from "../../src/notify/select-notifiers";
@@ -11,6 +15,26 @@ import { type WebhookSubscriptions, type WebhookTarget, webhookNotifier } from "
 import { eventsFor, testJob } from "../support/notify";
 
 const settings = { queueUrl: "https://sqs.eu-central-1.amazonaws.com/123456789012/events", region: "eu-central-1", accessKeyId: "AKID", secretAccessKey: "secret" };
+
+/** A stand-in for the circuit client: records each guarded call's key and classified outcome, or turns calls away. */
+function recordingCircuits(openWith?: CircuitOpenError): NotifierCircuits & { seen: [string, CallOutcome][] } {
+  const seen: [string, CallOutcome][] = [];
+  const tools: GuardTools = { spendRetry: async () => false };
+  return {
+    seen,
+    guard: async <T,>(key: string, fn: (signal: AbortSignal, tools: GuardTools) => Promise<T>, options: Omit<GuardOptions, "client">): Promise<T> => {
+      if (openWith) throw openWith;
+      try {
+        const result = await fn(AbortSignal.timeout(options.timeoutMs), tools);
+        seen.push([key, "success"]);
+        return result;
+      } catch (error) {
+        seen.push([key, options.classify ? options.classify(error) : "failure"]);
+        throw error;
+      }
+    },
+  };
+}
 
 async function oneEvent(): Promise<NotificationEvent> {
   const [event] = await eventsFor(testJob(), "model.uploaded");
@@ -48,6 +72,39 @@ describe("SQS adapter", () => {
   ])("maps HTTP %i %j to its outcome", async (status, body, headers, outcome) => {
     const fetcher: typeof fetch = async () => new Response(typeof body === "string" ? body : JSON.stringify(body), { status, headers });
     expect(await sqsNotifier(settings, fetcher).send(await oneEvent())).toEqual(outcome);
+  });
+});
+
+describe("SQS adapter behind its breaker", () => {
+  it.each([
+    [200, { MessageId: "m-1" }, "success"],
+    [503, "", "failure"],
+    [400, { __type: "com.amazonaws.sqs#RequestThrottled" }, "failure"],
+    [403, { __type: "InvalidClientTokenId" }, "client-error"],
+    [400, { __type: "com.amazonaws.sqs#InvalidParameterValue" }, "client-error"],
+  ])("counts HTTP %i %j as %s of the sqs breaker", async (status, body, outcome) => {
+    const circuits = recordingCircuits();
+    const fetcher: typeof fetch = async () => new Response(typeof body === "string" ? body : JSON.stringify(body), { status });
+    await sqsNotifier(settings, fetcher, 1_000, circuits).send(await oneEvent());
+    expect(circuits.seen).toEqual([["sqs", outcome]]);
+  });
+
+  it("counts a network error as a failure and still asks for a retry", async () => {
+    const circuits = recordingCircuits();
+    const fetcher: typeof fetch = async () => Promise.reject(new TypeError("connection refused"));
+    expect(await sqsNotifier(settings, fetcher, 1_000, circuits).send(await oneEvent())).toEqual({ kind: "retry", reason: "SQS request failed: connection refused" });
+    expect(circuits.seen).toEqual([["sqs", "failure"]]);
+  });
+
+  it("sends nothing while the breaker is open and asks to wait for it, not counting an attempt", async () => {
+    let sent = 0;
+    const fetcher: typeof fetch = async () => {
+      sent++;
+      return Response.json({});
+    };
+    const outcome = await sqsNotifier(settings, fetcher, 1_000, recordingCircuits(new CircuitOpenError("sqs", 12_000))).send(await oneEvent());
+    expect(outcome).toEqual({ kind: "retry", reason: "not sent: the sqs circuit breaker is open after repeated failures", retryAfterMs: 12_000, notAttempted: true });
+    expect(sent).toBe(0);
   });
 });
 
@@ -102,6 +159,47 @@ describe("webhook adapter edge cases", () => {
     });
     expect(await notifier.send(await oneEvent())).toEqual({ kind: "delivered", detail: "HTTP 200" });
     expect(seen[0]?.get("webhook-timestamp")).toBe("1767225600");
+  });
+});
+
+describe("webhook adapter behind the receiver host's breaker", () => {
+  const target: WebhookTarget = { subscriptionId: "s-1", url: "https://Hooks.Example.com/ifc", events: ["model.uploaded"], secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", status: "active" };
+  const subscriptions: WebhookSubscriptions = { target: async () => target, disable: async () => undefined };
+  const guard = { allowPrivate: false, resolver: null };
+
+  it.each([
+    [204, "success", "delivered"],
+    [503, "failure", "retry"],
+    [429, "failure", "retry"],
+    [404, "client-error", "retry"],
+    [302, "client-error", "retry"],
+    [410, "client-error", "gone"],
+  ])("counts HTTP %i as %s of webhook:<host> and answers %s", async (status, outcome, kind) => {
+    const circuits = recordingCircuits();
+    const notifier = webhookNotifier({ subscriptions, guard, circuits, fetch: async () => new Response(null, { status }) });
+    expect(await notifier.send(await oneEvent())).toMatchObject({ kind });
+    expect(circuits.seen).toEqual([["webhook:hooks.example.com", outcome]]);
+  });
+
+  it("keeps a receiver's Retry-After on a failure counted by the breaker", async () => {
+    const circuits = recordingCircuits();
+    const notifier = webhookNotifier({ subscriptions, guard, circuits, now: () => 0, fetch: async () => new Response(null, { status: 503, headers: { "retry-after": "9" } }) });
+    expect(await notifier.send(await oneEvent())).toEqual({ kind: "retry", reason: "receiver answered 503", retryAfterMs: 9_000 });
+  });
+
+  it("sends nothing while the host's breaker is open and waits for it without counting an attempt", async () => {
+    let sent = 0;
+    const notifier = webhookNotifier({
+      subscriptions,
+      guard,
+      circuits: recordingCircuits(new CircuitOpenError("webhook:hooks.example.com", 7_000)),
+      fetch: async () => {
+        sent++;
+        return new Response(null, { status: 204 });
+      },
+    });
+    expect(await notifier.send(await oneEvent())).toMatchObject({ kind: "retry", retryAfterMs: 7_000, notAttempted: true });
+    expect(sent).toBe(0);
   });
 });
 

@@ -4,6 +4,7 @@ import type { NotificationEvent } from "../../src/notify/events";
 import type { Channel, DeliveryOutcome, Notifier } from "../../src/notify/notifier";
 import { planNotifications } from "../../src/notify/schedule";
 import type { LogFields, Logger } from "../../src/http/log";
+import { CircuitOpenError } from "../../src/resilience/errors";
 import { eventsFor, testJob } from "../support/notify";
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -89,6 +90,21 @@ describe("deliverDue", () => {
       ["sqs", "pending", "sqs notifier threw: boom"],
       ["queue", "pending", "channel queue is not configured"],
     ]);
+  });
+
+  it("turns a notifier that throws CircuitOpenError into a wait that does not count as an attempt", async () => {
+    const [uploaded, processed] = await eventsFor(testJob(), "model.uploaded", "model.processed");
+    if (!uploaded || !processed) throw new Error("two events");
+    const states = [...planNotifications(uploaded, ["sqs"], T0), ...planNotifications(processed, ["sqs"], T0)];
+    const sqs = scripted("sqs", [new CircuitOpenError("sqs", 30_000)]);
+    const lines: LogFields[] = [];
+    const round = await deliverDue(states, [uploaded, processed], [sqs], { now: T0, clock: () => T0, random: () => 0, log: recordingLogger(lines) });
+    expect(round.states.map((s) => [s.eventType, s.status, s.attempts, s.nextAttemptAt])).toEqual([
+      ["model.uploaded", "pending", 0, T0 + 30_000],
+      ["model.processed", "pending", 0, T0],
+    ]);
+    expect(round.nextAlarmAt).toBe(T0 + 30_000);
+    expect(lines[0]).toMatchObject({ result: "retry", notAttempted: true, attempt: 0 });
   });
 
   it("fails loudly, before sending anything, when an event is missing", async () => {

@@ -79,6 +79,17 @@ describe("notification schedule", () => {
     expect(state.nextAttemptAt).toBe(T0 + 60_000);
   });
 
+  it("does not count a send the open breaker turned away, and waits for the breaker instead", () => {
+    const turnedAway = { kind: "retry", reason: "not sent: the webhook:hooks.example.com circuit breaker is open", retryAfterMs: 42_000, notAttempted: true } as const;
+    const state = applyOutcome(pending({ attempts: 3 }), turnedAway, T0, zero);
+    expect(state).toMatchObject({ status: "pending", attempts: 3, nextAttemptAt: T0 + 42_000, lastError: turnedAway.reason });
+    // However long the breaker stays open, the schedule is not used up by it.
+    let waiting = pending({ attempts: DEFAULT_SCHEDULE_MS.length - 1 });
+    for (let i = 0; i < 50; i++) waiting = applyOutcome(waiting, turnedAway, T0, one);
+    expect(waiting).toMatchObject({ status: "pending", attempts: DEFAULT_SCHEDULE_MS.length - 1 });
+    expect(waiting.nextAttemptAt).toBe(T0 + 42_000 + 999);
+  });
+
   it("clips long errors so job records stay small", () => {
     const state = applyOutcome(pending(), { kind: "retry", reason: "x".repeat(2_000) }, T0, one);
     expect(state.lastError?.length).toBe(500);

@@ -68,4 +68,46 @@ describe("retry with backoff", () => {
     expect(calls).toBe(1);
     expect(slept).toEqual([]);
   });
+
+  it("asks the retry budget before every retry and gives up at once when it says no", async () => {
+    const { slept, options } = harness();
+    const asked: string[] = [];
+    let calls = 0;
+    const failing = retryWithBackoff(
+      async () => {
+        calls++;
+        throw new Transient(`failure ${calls}`);
+      },
+      {
+        ...options,
+        mayRetry: async (error) => {
+          asked.push(error instanceof Error ? error.message : String(error));
+          return asked.length < 2;
+        },
+      },
+    );
+    await expect(failing).rejects.toThrow("failure 2");
+    expect(calls).toBe(2);
+    expect(asked).toEqual(["failure 1", "failure 2"]);
+    expect(slept).toHaveLength(1);
+  });
+
+  it("does not ask the budget about a failure that is not retryable", async () => {
+    const { options } = harness();
+    let asked = 0;
+    const failing = retryWithBackoff(
+      async () => {
+        throw new Error("access denied");
+      },
+      {
+        ...options,
+        mayRetry: async () => {
+          asked++;
+          return true;
+        },
+      },
+    );
+    await expect(failing).rejects.toThrow("access denied");
+    expect(asked).toBe(0);
+  });
 });

@@ -2,16 +2,20 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { CircuitSnapshot } from "../../src/resilience/circuit-state";
 import { scopedApp, type ScopedApp } from "../support/scoped-app";
-import { TestOnlyS3Storage } from "../support/test-only-s3-storage";
+import { peer, s3Overrides, testStorage } from "../support/s3";
 import { api, sha256Hex, token } from "../support/worker";
 
 /**
  * The Worker against a real S3-API store (s3rver) through a fault-injecting proxy, both
- * started in Node by the global setup. Storage is the test-only S3 adapter until
- * src/storage/s3.ts lands; everything else is the production code path.
+ * started in Node by the global setup. Storage is the production S3 adapter
+ * (src/storage/s3.ts, chosen by STORAGE_DRIVER=s3) pointed at the proxy: the whole upload
+ * path is the production one, inline retries and retry budget included. s3rver knows one
+ * account (the peer's key id) and bucket, as in test/setup/object-store.ts.
  */
 const BUCKET = "ifc-models-test";
-const settings = { BREAKER_RESET_MS: "1000", STORAGE_TIMEOUT_MS: "500" };
+/** Tries per S3 call: the first and two inline retries (src/storage/s3.ts), each asked of the budget. */
+const TRIES = 3;
+const settings = s3Overrides({ S3_ENDPOINT: env.FAULT_PROXY_URL, S3_BUCKET: BUCKET, S3_FORCE_PATH_STYLE: "true", BREAKER_RESET_MS: "1000", STORAGE_TIMEOUT_MS: "500" });
 const policy = {
   breaker: { failureThreshold: 5, resetMs: 1000 },
   budget: { maxTokens: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 },
@@ -59,11 +63,12 @@ interface Accepted {
 
 describe("storage faults through a real S3 peer", () => {
   let app: ScopedApp;
-  const direct = new TestOnlyS3Storage(env.OBJECT_STORE_URL, BUCKET);
+  // Reads back past the proxy, straight from s3rver.
+  const direct = testStorage({ endpoint: env.OBJECT_STORE_URL, bucket: BUCKET, region: peer.region });
   const projectId = `fault-${crypto.randomUUID().slice(0, 8)}`;
 
   beforeEach(async () => {
-    app = scopedApp({ storage: () => new TestOnlyS3Storage(env.FAULT_PROXY_URL, BUCKET) });
+    app = scopedApp();
     await fault("pass");
     await resetProxyStats();
   });
@@ -103,10 +108,15 @@ describe("storage faults through a real S3 peer", () => {
       const response = await uploadModel(ifcModel(i));
       expect(response.status).toBe(503);
       expect(((await response.json()) as { type: string }).type).toBe("https://docs.ifc-ingest.example/problems/storage-unavailable");
-      expect((await proxyStats()).byMethod.PUT).toBe(i);
+      // The adapter retries each PutObject inline, but the breaker counts the upload once.
+      expect((await proxyStats()).byMethod.PUT).toBe(TRIES * i);
       if (i === 4) expect((await snapshot()).state).toBe("closed");
     }
-    expect(await snapshot()).toMatchObject({ state: "open", counters: { failures: 5, opened: 1 } });
+    const opened = await snapshot();
+    expect(opened).toMatchObject({ state: "open", counters: { failures: 5, opened: 1 } });
+    // Every inline retry was paid for from the storage budget (the clean-up's deletes retry too).
+    expect(opened.counters.retriesAllowed).toBeGreaterThanOrEqual(5 * (TRIES - 1));
+    expect(opened.retryBudget.tokens).toBeLessThanOrEqual(500 - 5 * (TRIES - 1) * 5);
 
     const before = await proxyStats();
     const timings: number[] = [];

@@ -10,7 +10,7 @@ const policy = {
 };
 
 /** Counts what reaches the objects, and lets a test hold reports back or fail admissions. */
-function spiedNamespace(options: { holdReports?: boolean; failAdmit?: boolean } = {}) {
+function spiedNamespace(options: { holdReports?: boolean; failAdmit?: boolean; failSpend?: boolean } = {}) {
   const calls = { admit: 0, report: 0, releaseProbe: 0 };
   const namespace = {
     idFromName: (name: string) => env.CIRCUITS.idFromName(name),
@@ -29,7 +29,8 @@ function spiedNamespace(options: { holdReports?: boolean; failAdmit?: boolean } 
           calls.releaseProbe++;
           return real.releaseProbe(...args);
         },
-        spendRetry: (...args: Parameters<CircuitObject["spendRetry"]>) => real.spendRetry(...args),
+        spendRetry: (...args: Parameters<CircuitObject["spendRetry"]>) =>
+          options.failSpend ? Promise.reject(new Error("object unreachable")) : real.spendRetry(...args),
         snapshot: (...args: Parameters<CircuitObject["snapshot"]>) => real.snapshot(...args),
         register: (...args: Parameters<CircuitObject["register"]>) => real.register(...args),
         keys: () => real.keys(),
@@ -239,6 +240,18 @@ describe("guard", () => {
     expect(granted).toEqual([true, true, false]);
     await h.settled();
     expect((await h.client.snapshot("sqs")).retryBudget).toEqual({ tokens: 1, maxTokens: 10 });
+  });
+
+  it("allows an inline retry when the budget's object cannot be reached", async () => {
+    const h = harness({ namespace: spiedNamespace({ failSpend: true }).namespace });
+    expect(await h.client.spendRetry("storage", "retry")).toBe(true);
+    expect(await h.client.retryBudget("storage")("timeout")).toBe(true);
+  });
+
+  it("hands out a key's budget as an adapter's retry hook", async () => {
+    const h = harness({ policy: { ...policy, budget: { ...policy.budget, maxTokens: 5 } } });
+    const spend = h.client.retryBudget("storage");
+    expect([await spend("retry"), await spend("retry")]).toEqual([true, false]);
   });
 
   it("lists webhook hosts next to the fixed dependencies once they were used", async () => {
