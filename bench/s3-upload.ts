@@ -79,6 +79,8 @@ export const s3Upload = {
           ...s3Settings(peer),
           S3_PART_SIZE: String(partSize),
           S3_UPLOAD_CONCURRENCY: String(concurrency),
+          // Measure the upload alone: a job processing the previous model would share the CPU.
+          PROCESSING_START_DELAY_MS: "3600000",
           LOG_LEVEL: "warn",
         },
       });
