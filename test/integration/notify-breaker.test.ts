@@ -6,9 +6,9 @@ import { idempotentJobId } from "../../src/ingest/idempotency";
 import { JobObject, type JobTestOverrides } from "../../src/objects/job";
 import type { CircuitSnapshot } from "../../src/resilience/circuit-state";
 import { webhookCircuitKey } from "../../src/resilience/keys";
-import { receivedBy, scriptReceiver, sleep, uniqueId } from "../support/notify";
+import { receivedBy, scriptReceiver, sleep, subscribeWebhook, uniqueId } from "../support/notify";
 import { getJob, jobStub } from "../support/processing";
-import { api, call, fixture, token, upload } from "../support/worker";
+import { fixture, upload } from "../support/worker";
 
 const RESET_MS = 800;
 const policy = {
@@ -39,15 +39,7 @@ describe("notifications behind the receiver host's breaker", () => {
     const circuit = env.CIRCUITS.get(env.CIRCUITS.idFromName(`${overrides.circuitScope}${key}`));
     const snapshot = (): Promise<CircuitSnapshot> => circuit.snapshot({ key, policy }, Date.now());
 
-    const subscribed = await call(
-      new Request(api(`/v1/projects/${projectId}/webhook`), {
-        method: "PUT",
-        headers: { authorization: `Bearer ${await token([projectId])}`, "content-type": "application/json" },
-        body: JSON.stringify({ url }),
-      }),
-    );
-    expect(subscribed.status).toBe(200);
-    const { secret } = (await subscribed.json()) as { secret: string };
+    const secret = await subscribeWebhook(projectId, url);
     // The receiver is down: every delivery gets 503 until it is scripted again.
     await scriptReceiver(hook, { secret, responses: [{ status: 503 }] });
 

@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
 import { idempotentJobId } from "../../src/ingest/idempotency";
 import { JobObject } from "../../src/objects/job";
-import { createQueue, receiveAll, receivedBy, scriptReceiver, sqsEnv, uniqueId } from "../support/notify";
+import { createQueue, receiveAll, receivedBy, scriptReceiver, sqsEnv, subscribeWebhook, uniqueId } from "../support/notify";
 import { getJob, jobStub } from "../support/processing";
-import { api, call, fixture, token, upload } from "../support/worker";
+import { fixture, upload } from "../support/worker";
 
 /** Uploads with an Idempotency-Key so the job id is known, and the job object configured, beforehand. */
 async function uploadWithJobEnv(projectId: string, jobEnv: Partial<Env>): Promise<string> {
@@ -74,15 +74,7 @@ describe("the job object notifies downstream systems", () => {
     const projectId = uniqueId("p");
     const hook = uniqueId("hook");
     const url = `${env.WEBHOOK_RECEIVER_URL}/hooks/${hook}`;
-    const subscribed = await call(
-      new Request(api(`/v1/projects/${projectId}/webhook`), {
-        method: "PUT",
-        headers: { authorization: `Bearer ${await token([projectId])}`, "content-type": "application/json" },
-        body: JSON.stringify({ url }),
-      }),
-    );
-    expect(subscribed.status).toBe(200);
-    const { secret } = (await subscribed.json()) as { secret: string };
+    const secret = await subscribeWebhook(projectId, url);
     await scriptReceiver(hook, { secret, responses: [{ status: 500 }, { status: 503 }, { status: 204 }] });
 
     const jobId = await uploadWithJobEnv(projectId, {});

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import type { Env } from "../../src/env";
 import { type EventType, type NotificationEvent, buildEvent } from "../../src/notify/events";
 import type { SqsSettings } from "../../src/notify/sqs";
+import { api, call, token } from "./worker";
 
 export interface ReceivedMessage {
   body: string;
@@ -89,3 +90,16 @@ export async function receivedBy(name: string): Promise<ReceivedDelivery[]> {
 }
 
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+/** Subscribes a project's webhook to `url` through the API and answers the signing secret. */
+export async function subscribeWebhook(projectId: string, url: string): Promise<string> {
+  const response = await call(
+    new Request(api(`/v1/projects/${projectId}/webhook`), {
+      method: "PUT",
+      headers: { authorization: `Bearer ${await token([projectId])}`, "content-type": "application/json" },
+      body: JSON.stringify({ url }),
+    }),
+  );
+  if (response.status !== 200) throw new Error(`subscribe webhook: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { secret: string }).secret;
+}
