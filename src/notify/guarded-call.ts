@@ -8,7 +8,7 @@ export type NotifierCircuits = Pick<CircuitClient, "guard">;
 /**
  * A peer's answer that was not a success, carried out of a guarded call as an error so the
  * breaker counts it: `outcome` says whether it speaks of the peer's health ("failure": 5xx,
- * 429, throttling) or of our request ("client-error": any other 3xx/4xx).
+ * 429, throttling) or of our request ("client-error": every other 3xx/4xx).
  */
 export class PeerAnswer extends Error {
   constructor(
