@@ -7,7 +7,7 @@ import { JobObject, type JobTestOverrides } from "../../src/objects/job";
 import type { ModelSummary } from "../../src/processing/summary";
 import { api, call, token, upload } from "./worker";
 
-export const uniqueProject = (): string => `p-${crypto.randomUUID().slice(0, 8)}`;
+export { uniqueProject } from "./worker";
 
 export const jobStub = (jobId: string) => env.JOBS.get(env.JOBS.idFromName(jobId));
 

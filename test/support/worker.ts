@@ -12,6 +12,18 @@ export interface ExpectedModel {
   counts: Record<string, number>;
 }
 
+/** The real models of ../shared/fixtures/ifc that expected.jsonl describes. */
+export const REFERENCE_MODELS = [
+  "AC20-FZK-Haus.ifc",
+  "ISSUE_044_test_IFCCOMPOSITEPROFILEDEF.ifc",
+  "IfcOpenHouse_IFC4.ifc",
+  "duplex.ifc",
+  "example.ifc",
+  "test.ifc",
+];
+
+export const uniqueProject = (): string => `p-${crypto.randomUUID().slice(0, 8)}`;
+
 export async function token(projects: string[], options: { expiresIn?: number; secret?: string; sub?: string } = {}) {
   const now = Math.floor(Date.now() / 1000);
   return sign(

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, call, expectedModels, fixture, sha256Hex, token, upload, type ExpectedModel } from "../support/worker";
+import type { ProblemBody } from "../../src/http/problem";
+import { api, call, expectedModels, fixture, REFERENCE_MODELS, sha256Hex, token, uniqueProject, upload, type ExpectedModel } from "../support/worker";
 
 const r2 = { STORAGE_DRIVER: "r2" } as const;
 let expected: ExpectedModel[];
@@ -13,16 +14,6 @@ interface Accepted {
   links: { self: string };
 }
 
-interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance: string;
-  requestId: string;
-}
-
-const uniqueProject = () => `p-${crypto.randomUUID().slice(0, 8)}`;
 
 function multipartBody(name: string, bytes: Uint8Array, field = "file"): FormData {
   const form = new FormData();
@@ -31,10 +22,10 @@ function multipartBody(name: string, bytes: Uint8Array, field = "file"): FormDat
   return form;
 }
 
-async function expectProblem(response: Response, status: number, slug: string): Promise<Problem> {
+async function expectProblem(response: Response, status: number, slug: string): Promise<ProblemBody> {
   expect(response.status).toBe(status);
   expect(response.headers.get("content-type")).toBe("application/problem+json");
-  const body = (await response.json()) as Problem;
+  const body = (await response.json()) as ProblemBody;
   expect(body.type).toBe(`https://docs.ifc-ingest.example/problems/${slug}`);
   expect(body.status).toBe(status);
   expect(body.requestId).toBe(response.headers.get("x-request-id"));
@@ -53,12 +44,7 @@ beforeAll(async () => {
 
 describe("POST /v1/projects/{projectId}/models", () => {
   const goodFixtures = [
-    "AC20-FZK-Haus.ifc",
-    "ISSUE_044_test_IFCCOMPOSITEPROFILEDEF.ifc",
-    "IfcOpenHouse_IFC4.ifc",
-    "duplex.ifc",
-    "example.ifc",
-    "test.ifc",
+    ...REFERENCE_MODELS,
     "malformed/cyclic-placement.ifc",
     "malformed/invalid-index.ifc",
   ];

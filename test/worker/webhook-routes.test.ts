@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
-import { api, call, token } from "../support/worker";
+import { api, call, token, uniqueProject } from "../support/worker";
 
-const uniqueProject = () => `p-${crypto.randomUUID().slice(0, 8)}`;
 
 interface Problem {
   type: string;
