@@ -1,4 +1,5 @@
 import { ProblemError } from "../http/problem";
+import { type ByteSource, streamSource } from "../streams/byte-source";
 
 /**
  * Streams one file field out of a multipart/form-data body without buffering it:
@@ -7,9 +8,11 @@ import { ProblemError } from "../http/problem";
 export interface MultipartFile {
   filename: string | undefined;
   contentType: string | undefined;
-  body: ReadableStream<Uint8Array>;
+  body: ByteSource;
 }
 
+/** The body is scanned in blocks of this size, read into one buffer reused for the whole upload. */
+const SCAN_BLOCK_BYTES = 1024 * 1024;
 const MAX_HEADER_BYTES = 16 * 1024;
 const MAX_SKIPPED_PART_BYTES = 1024 * 1024;
 const CRLF_CRLF = new Uint8Array([13, 10, 13, 10]);
@@ -25,13 +28,13 @@ export function multipartBoundary(contentType: string): string {
   return boundary;
 }
 
-/** Finds the part named `field` and returns its content as a stream; other parts are skipped. */
+/** Finds the part named `field` and returns its content as a ByteSource; other parts are skipped. */
 export async function openMultipartFile(
   body: ReadableStream<Uint8Array>,
   boundary: string,
   field: string,
 ): Promise<MultipartFile> {
-  const scanner = new BoundaryScanner(body, boundary);
+  const scanner = new BoundaryScanner(streamSource(body), boundary);
   for (;;) {
     const headers = await scanner.nextPart();
     if (headers === null) throw badMultipart(`The form has no field named "${field}".`);
@@ -43,131 +46,145 @@ export async function openMultipartFile(
     return {
       filename: disposition.filename,
       contentType: headers["content-type"],
-      body: scanner.partStream(),
+      body: scanner.partSource(),
     };
   }
 }
 
 class BoundaryScanner {
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #source: ByteSource;
   /** "\r\n--boundary": the body is read as if it started with CRLF so the first one matches too. */
   readonly #delimiter: Uint8Array;
-  #buffer: Uint8Array = new Uint8Array([13, 10]);
+  /** The bytes read and not yet consumed are #buffer[#start, #end). */
+  #buffer: Uint8Array = new Uint8Array(SCAN_BLOCK_BYTES);
+  #start = 0;
+  #end = 0;
+  /** #buffer[#start, #clean) is known to hold no delimiter, so it is not searched again. */
+  #clean = 0;
   #ended = false;
   #finished = false;
+  #partDone = false;
 
-  constructor(body: ReadableStream<Uint8Array>, boundary: string) {
-    this.#reader = body.getReader();
+  constructor(source: ByteSource, boundary: string) {
+    this.#source = source;
     this.#delimiter = encoder.encode(`\r\n--${boundary}`);
+    this.#buffer.set([13, 10]);
+    this.#end = 2;
   }
 
+  #unread(): Uint8Array {
+    return this.#buffer.subarray(this.#start, this.#end);
+  }
+
+  /** Moves the unconsumed bytes to the front and reads behind them; false once nothing more came. */
   async #fill(): Promise<boolean> {
     if (this.#ended) return false;
-    const next = await this.#reader.read();
-    if (next.done) {
-      this.#ended = true;
-      return false;
-    }
-    this.#buffer = joinBytes(this.#buffer, next.value);
-    return true;
+    const kept = this.#end - this.#start;
+    this.#buffer.copyWithin(0, this.#start, this.#end);
+    this.#clean -= this.#start;
+    this.#start = 0;
+    const filled = await this.#source.fill(this.#buffer, kept, this.#buffer.byteLength - kept);
+    this.#buffer = filled.buffer;
+    this.#end = filled.end;
+    if (filled.end < filled.buffer.byteLength) this.#ended = true;
+    return filled.end > kept;
   }
 
   /** Moves past the next delimiter; returns the part's headers, or null at the closing one. */
   async nextPart(): Promise<Record<string, string> | null> {
     if (this.#finished) return null;
     for (;;) {
-      const at = indexOf(this.#buffer, this.#delimiter, 0);
+      const at = indexOf(this.#unread(), this.#delimiter);
       if (at >= 0) {
-        this.#buffer = this.#buffer.subarray(at + this.#delimiter.byteLength);
+        this.#start += at + this.#delimiter.byteLength;
         break;
       }
-      this.#buffer = this.#buffer.subarray(Math.max(0, this.#buffer.byteLength - this.#delimiter.byteLength));
+      this.#start = Math.max(this.#start, this.#end - this.#delimiter.byteLength);
       if (!(await this.#fill())) throw badMultipart("The body ends before the first boundary.");
     }
-    while (this.#buffer.byteLength < 2) {
+    this.#clean = this.#start;
+    while (this.#end - this.#start < 2) {
       if (!(await this.#fill())) throw badMultipart("The body ends inside a boundary.");
     }
-    if (this.#buffer[0] === 45 && this.#buffer[1] === 45) {
+    if (this.#buffer[this.#start] === 45 && this.#buffer[this.#start + 1] === 45) {
       this.#finished = true;
       return null;
     }
     for (;;) {
-      const end = indexOf(this.#buffer, CRLF_CRLF, 0);
+      const unread = this.#unread();
+      const end = indexOf(unread, CRLF_CRLF);
       if (end >= 0) {
-        const raw = new TextDecoder().decode(this.#buffer.subarray(0, end));
-        this.#buffer = this.#buffer.subarray(end + 4);
+        const raw = new TextDecoder().decode(unread.subarray(0, end));
+        this.#start += end + 4;
+        this.#clean = this.#start;
         return parseHeaders(raw);
       }
-      if (this.#buffer.byteLength > MAX_HEADER_BYTES) throw badMultipart("A part's headers are too large.");
+      if (unread.byteLength > MAX_HEADER_BYTES) throw badMultipart("A part's headers are too large.");
       if (!(await this.#fill())) throw badMultipart("The body ends inside a part's headers.");
     }
   }
 
   /**
-   * Yields the current part's content up to the next delimiter. Holds back at most
-   * delimiter-length bytes, so memory stays bounded by one input chunk.
+   * Consumes up to `max` bytes of the current part's content, up to the next delimiter. The
+   * view is valid until the next call. Holds back at most delimiter-length bytes.
    */
-  async #readContent(): Promise<Uint8Array> {
+  async #readContent(max: number): Promise<Uint8Array> {
     for (;;) {
-      const at = indexOf(this.#buffer, this.#delimiter, 0);
-      if (at >= 0) {
-        const content = this.#buffer.subarray(0, at);
-        this.#buffer = this.#buffer.subarray(at);
-        this.#partDone = true;
-        return content;
+      if (this.#clean <= this.#start) {
+        const at = indexOf(this.#unread(), this.#delimiter);
+        if (at >= 0) {
+          this.#clean = this.#start + at;
+          // An empty view with #partDone set: the delimiter is next.
+          if (at === 0) this.#partDone = true;
+        } else {
+          this.#clean = Math.max(this.#start, this.#end - (this.#delimiter.byteLength - 1));
+        }
       }
-      const safe = this.#buffer.byteLength - (this.#delimiter.byteLength - 1);
-      if (safe > 0) {
-        const content = this.#buffer.subarray(0, safe);
-        this.#buffer = this.#buffer.subarray(safe);
+      if (this.#partDone || this.#clean > this.#start) {
+        const take = Math.min(this.#clean - this.#start, max);
+        const content = this.#buffer.subarray(this.#start, this.#start + take);
+        this.#start += take;
         return content;
       }
       if (!(await this.#fill())) throw badMultipart("The body ends inside a part; the closing boundary is missing.");
     }
   }
 
-  #partDone = false;
-
   async skipPart(limit: number): Promise<void> {
     this.#partDone = false;
     let skipped = 0;
     while (!this.#partDone) {
-      const content = await this.#readContent();
-      skipped += content.byteLength;
+      skipped += (await this.#readContent(Number.POSITIVE_INFINITY)).byteLength;
       if (skipped > limit) throw badMultipart("A form field before the file is too large.");
     }
   }
 
-  partStream(): ReadableStream<Uint8Array> {
+  /** The current part's content, copied into the reader's buffers. */
+  partSource(): ByteSource {
     this.#partDone = false;
-    return new ReadableStream<Uint8Array>(
-      {
-        pull: async (controller) => {
-          // A pull must enqueue or close, or the stream stalls: skip empty reads.
-          while (!this.#partDone) {
-            const content = await this.#readContent();
-            if (content.byteLength > 0) {
-              // Copy: the buffer is a view that later joins would otherwise keep alive.
-              controller.enqueue(content.slice());
-              return;
-            }
-          }
+    let drained = false;
+    return {
+      fill: async (buffer, from, min) => {
+        let end = from;
+        while (!this.#partDone && end - from < min && end < buffer.byteLength) {
+          const content = await this.#readContent(buffer.byteLength - end);
+          buffer.set(content, end);
+          end += content.byteLength;
+        }
+        if (this.#partDone && !drained) {
+          drained = true;
           await this.#drain();
-          controller.close();
-        },
-        cancel: async (reason) => {
-          await this.#reader.cancel(reason);
-        },
+        }
+        return { buffer, end };
       },
-      { highWaterMark: 0 },
-    );
+      cancel: (reason) => this.#source.cancel(reason),
+    };
   }
 
   /** Reads the rest of the body so the request completes; later parts are ignored. */
   async #drain(): Promise<void> {
-    this.#buffer = new Uint8Array(0);
-    while (await this.#fill()) this.#buffer = new Uint8Array(0);
-    this.#reader.releaseLock();
+    do this.#start = this.#end;
+    while (await this.#fill());
   }
 }
 
@@ -205,18 +222,10 @@ function decodeExtValue(value: string): string | undefined {
   }
 }
 
-function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.byteLength === 0) return b;
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a, 0);
-  out.set(b, a.byteLength);
-  return out;
-}
-
-function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number): number {
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
   const first = needle[0] ?? 0;
   const last = haystack.byteLength - needle.byteLength;
-  for (let at = haystack.indexOf(first, from); at >= 0 && at <= last; at = haystack.indexOf(first, at + 1)) {
+  for (let at = haystack.indexOf(first); at >= 0 && at <= last; at = haystack.indexOf(first, at + 1)) {
     let match = true;
     for (let i = 1; i < needle.byteLength; i++) {
       if (haystack[at + i] !== needle[i]) {

@@ -5,6 +5,7 @@ import { ProblemError } from "../http/problem";
 import type { JobDirectory } from "../objects/job-directory";
 import { type AcceptedUpload, type JobRecord, jobLink } from "../objects/job-record";
 import { type ObjectStorage, StorageError } from "../storage/object-storage";
+import { type ByteSource, streamSource } from "../streams/byte-source";
 import { type Inspection, type InspectionResult, inspectUpload, tooLarge } from "./inspect-stream";
 import { modelObjectKey, sanitizeFilename } from "./sanitize-filename";
 
@@ -36,7 +37,7 @@ export interface UploadTarget {
 export interface IncomingFile {
   /** As the client named it; sanitised here. */
   name: string | undefined;
-  body: ReadableStream<Uint8Array>;
+  body: ReadableStream<Uint8Array> | ByteSource;
   /** Exact length of `body` when known (a raw upload with Content-Length). */
   contentLength?: number;
 }
@@ -72,7 +73,11 @@ export async function processIfcUpload(
   let result: InspectionResult;
   try {
     result = await (deps.guardStorage ?? unguarded)(async (signal) => {
-      inspection = inspectUpload(file.body, deps.maxUploadBytes, file.contentLength);
+      inspection = inspectUpload(
+        file.body instanceof ReadableStream ? streamSource(file.body) : file.body,
+        deps.maxUploadBytes,
+        file.contentLength,
+      );
       await deps.storage.put(key, inspection.readable, { contentLength: file.contentLength, contentType: "application/x-step", signal });
       return inspection.result();
     }, classify);

@@ -1,3 +1,5 @@
+import { type ByteSource, type Filled, streamSource } from "../streams/byte-source";
+
 /**
  * A failure of the stream being stored (client gone, upload rejected by the inspection),
  * as opposed to a failure of the storage service. Adapters unwrap it so the caller gets
@@ -12,36 +14,31 @@ export class SourceStreamError extends Error {
 
 /**
  * Regroups a stream into parts of exactly `size` bytes (the last may be shorter), so memory
- * stays at one part however long the stream is. Read errors come out as SourceStreamError.
+ * stays at one part however long the stream is. Each part is a fresh buffer the caller may
+ * keep. Read errors come out as SourceStreamError.
  */
 export async function* fixedSizeParts(body: ReadableStream<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
-  let part = new Uint8Array(size);
-  let filled = 0;
-  const reader = body.getReader();
+  const source = streamSource(body);
   try {
-    for (;;) {
-      let next: ReadableStreamReadResult<Uint8Array>;
-      try {
-        next = await reader.read();
-      } catch (error) {
-        throw new SourceStreamError(error);
-      }
-      if (next.done) break;
-      let chunk = next.value;
-      while (chunk.byteLength > 0) {
-        const take = Math.min(size - filled, chunk.byteLength);
-        part.set(chunk.subarray(0, take), filled);
-        filled += take;
-        chunk = chunk.subarray(take);
-        if (filled === size) {
-          yield part;
-          part = new Uint8Array(size);
-          filled = 0;
-        }
-      }
-    }
-    if (filled > 0) yield part.subarray(0, filled);
+    yield* parts(source, size);
   } finally {
-    reader.releaseLock();
+    source.release();
+  }
+}
+
+async function* parts(source: ByteSource, size: number): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    let filled: Filled;
+    try {
+      filled = await source.fill(new Uint8Array(size), 0, size);
+    } catch (error) {
+      throw new SourceStreamError(error);
+    }
+    if (filled.end === size) {
+      yield filled.buffer;
+      continue;
+    }
+    if (filled.end > 0) yield filled.buffer.subarray(0, filled.end);
+    return;
   }
 }

@@ -187,8 +187,9 @@ describe("uploads into S3", () => {
 
   it("leaves no object and no open multipart upload when the client goes away mid-upload", async () => {
     const projectId = uniqueProject();
-    // Two full parts reach S3, then the body fails the way a dropped connection does.
-    const body = failingBody(large, 11 * MiB, new TypeError("Network connection lost."));
+    // Two full parts reach S3, then the body fails the way a dropped connection does (the
+    // pump's last block in flight, up to 1 MiB, is dropped with the failure).
+    const body = failingBody(large, 11.5 * MiB, new TypeError("Network connection lost."));
     const response = await upload(projectId, body, { filename: "gone.ifc", overrides: s3Overrides() });
     await expectProblem(response, 400, "upload-interrupted");
 
