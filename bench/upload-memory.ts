@@ -59,7 +59,9 @@ export const uploadMemory = {
     const token = await devToken(["bench"]);
     const rows: Record<string, string | number>[] = [];
     let floor: number | undefined;
-    for (const target of targets) {
+    // BENCH_ONLY=<part of a row name> runs that row and the floor alone.
+    const only = process.env.BENCH_ONLY;
+    for (const target of targets.filter((t) => t.floor === true || only === undefined || t.name.includes(only))) {
       console.log(`starting ${target.name} (${target.mode}) ...`);
       const server = await startDevServer(target.config ? { config: target.config } : { vars: target.vars?.(peer) ?? quiet });
       try {

@@ -1,9 +1,9 @@
-import { FILE_DESCRIPTION, FILE_NAME, type IfcAPI, SchemaNames, type Vector } from "web-ifc";
+import type { IfcAPI, Vector } from "web-ifc";
 import { takeCensus } from "./entity-census";
 import { MATERIAL_EDGES, countMaterialAssociations } from "./material-associations";
 import { type ModelSource, ProcessingError, type Processor, tooLargeError } from "./processor";
 import { type ModelSummary, normaliseCounts, orderStoreys, parseStepReal } from "./summary";
-import { discardIfcApi, heapBytes, ifcApi } from "./web-ifc-loader";
+import { type WebIfcLibrary, discardIfcApi, heapBytes, ifcApi, webIfcLibrary } from "./web-ifc-loader";
 import { webIfcBudget } from "./web-ifc-budget";
 
 /** The web-ifc adapter: reads the model through OpenModelFromCallback within a memory budget. */
@@ -15,7 +15,7 @@ export function webIfcProcessor(memoryBytes: number, now: () => number = Date.no
     async process(source: ModelSource): Promise<ModelSummary> {
       if (source.size > budget.maxModelBytes) throw tooLargeError(source.size, budget.maxModelBytes);
       const started = now();
-      const api = await loadApi();
+      const { api, library } = await loadApi();
       let modelId = -1;
       // Anything thrown through web-ifc's frames may leave its state broken: start afresh then.
       let trusted = false;
@@ -26,10 +26,10 @@ export function webIfcProcessor(memoryBytes: number, now: () => number = Date.no
           COORDINATE_TO_ORIGIN: false,
         });
         trusted = true;
-        if (modelId < 0) throw unreadable(source);
+        if (modelId < 0) throw unreadable(source, library);
         trusted = false;
         const opened = now();
-        const summary = summarise(api, modelId, now);
+        const summary = summarise(api, library, modelId, now);
         trusted = true;
         if (summary.entityCount === 0) {
           throw new ProcessingError("invalid_step", "The model's DATA section holds no entity instances; the file is empty or cut short. Export it again.");
@@ -61,9 +61,9 @@ export function webIfcProcessor(memoryBytes: number, now: () => number = Date.no
   };
 }
 
-async function loadApi(): Promise<IfcAPI> {
+async function loadApi(): Promise<{ api: IfcAPI; library: WebIfcLibrary }> {
   try {
-    return await ifcApi();
+    return { api: await ifcApi(), library: await webIfcLibrary() };
   } catch (error) {
     throw new ProcessingError("internal", "The model reader could not start; the job will be retried.", true, { cause: error });
   }
@@ -71,7 +71,7 @@ async function loadApi(): Promise<IfcAPI> {
 
 type Summarised = Omit<ModelSummary, "processor"> & { timings: { census: number; lines: number } };
 
-function summarise(api: IfcAPI, modelId: number, now: () => number): Summarised {
+function summarise(api: IfcAPI, library: WebIfcLibrary, modelId: number, now: () => number): Summarised {
   const started = now();
   const ids = (typeName: string): Uint32Array => {
     const code = api.GetTypeCodeFromName(typeName);
@@ -105,8 +105,8 @@ function summarise(api: IfcAPI, modelId: number, now: () => number): Summarised 
   for (const { ids: found, attributes } of definitionIds) {
     for (const id of found) definitions.set(id, attributes.flatMap((index) => refs(line(id)[index])));
   }
-  const fileName = headerArguments(api, modelId, FILE_NAME);
-  const fileDescription = headerArguments(api, modelId, FILE_DESCRIPTION);
+  const fileName = headerArguments(api, modelId, library.FILE_NAME);
+  const fileDescription = headerArguments(api, modelId, library.FILE_DESCRIPTION);
   const projectId = projectIds[0];
   const project = projectId === undefined ? null : line(projectId);
 
@@ -215,13 +215,11 @@ function refs(arg: unknown): number[] {
   return [];
 }
 
-const KNOWN_SCHEMAS = new Set(SchemaNames.flat().filter((name): name is string => typeof name === "string"));
-
 /** web-ifc answered -1: tell an unknown schema from a file it could not parse. */
-function unreadable(source: ModelSource): ProcessingError {
+function unreadable(source: ModelSource, library: WebIfcLibrary): ProcessingError {
   const head = new TextDecoder("latin1").decode(source.read(0, Math.min(source.size, 64 * 1024)));
   const schema = /FILE_SCHEMA\s*\(\s*\(\s*'([^']*)'/i.exec(head)?.[1]?.toUpperCase();
-  if (schema && !KNOWN_SCHEMAS.has(schema)) {
+  if (schema && !library.SchemaNames.flat().includes(schema)) {
     return new ProcessingError(
       "unsupported_schema",
       `The model uses schema ${schema}, which the model reader does not support; export it as IFC2X3, IFC4 or IFC4X3.`,

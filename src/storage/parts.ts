@@ -14,23 +14,28 @@ export class SourceStreamError extends Error {
 
 /**
  * Regroups a stream into parts of exactly `size` bytes (the last may be shorter), so memory
- * stays at one part however long the stream is. Each part is a fresh buffer the caller may
- * keep. Read errors come out as SourceStreamError.
+ * stays at one part however long the stream is. Each part is a buffer from `allocate` (by
+ * default a fresh one the caller may keep), so a caller may hand back buffers it is done with.
+ * Read errors come out as SourceStreamError.
  */
-export async function* fixedSizeParts(body: ReadableStream<Uint8Array>, size: number): AsyncGenerator<Uint8Array> {
+export async function* fixedSizeParts(
+  body: ReadableStream<Uint8Array>,
+  size: number,
+  allocate: () => Uint8Array = () => new Uint8Array(size),
+): AsyncGenerator<Uint8Array> {
   const source = streamSource(body);
   try {
-    yield* parts(source, size);
+    yield* parts(source, size, allocate);
   } finally {
     source.release();
   }
 }
 
-async function* parts(source: ByteSource, size: number): AsyncGenerator<Uint8Array> {
+async function* parts(source: ByteSource, size: number, allocate: () => Uint8Array): AsyncGenerator<Uint8Array> {
   for (;;) {
     let filled: Filled;
     try {
-      filled = await source.fill(new Uint8Array(size), 0, size);
+      filled = await source.fill(allocate(), 0, size);
     } catch (error) {
       throw new SourceStreamError(error);
     }
@@ -41,4 +46,21 @@ async function* parts(source: ByteSource, size: number): AsyncGenerator<Uint8Arr
     if (filled.end > 0) yield filled.buffer.subarray(0, filled.end);
     return;
   }
+}
+
+/**
+ * A request body for bytes already in memory. Given as a buffer, the runtime keeps a copy alive
+ * with the request object until the GC runs: measured on a 1 GB upload into S3 through wrangler
+ * dev, workerd peaked at 381 MB with part buffers as bodies (798 MB once the part buffers were
+ * reused, which hides the growth from the GC) against 266 MB with streamed, reused parts.
+ */
+export function bodyStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  const { readable, writable } = new FixedLengthStream(bytes.byteLength);
+  const writer = writable.getWriter();
+  // A request that fails before reading its body cancels the stream: the write then rejects.
+  writer
+    .write(bytes)
+    .then(() => writer.close())
+    .catch(() => undefined);
+  return readable;
 }
