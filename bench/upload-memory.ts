@@ -31,7 +31,7 @@ const s3Vars = (peer: S3Peer): Record<string, string> => ({ ...s3Settings(peer),
 const targets: Target[] = [
   { name: "bare Worker draining the body (floor)", config: baseline, path: "/drain", mode: "raw", floor: true },
   { name: "bare Worker piping the body into local R2", config: baseline, path: "/r2", mode: "raw" },
-  { name: "ingest: raw body -> R2 put", path: ingest, mode: "raw" },
+  { name: "ingest: raw body -> R2 multipart", path: ingest, mode: "raw" },
   { name: "ingest: multipart -> R2 multipart", path: ingest, mode: "multipart" },
   // S3 (s3rver behind the SigV4 proxy) runs outside workerd: these rows show the pipeline alone.
   { name: "ingest: raw body -> S3 multipart", path: ingest, mode: "raw", vars: s3Vars },
