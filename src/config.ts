@@ -37,6 +37,7 @@ const configSchema = z.object({
   S3_UPLOAD_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(S3_DEFAULT_UPLOAD_CONCURRENCY),
   S3_SSE: z.enum(["AES256", "aws:kms"], { error: "must be AES256 or aws:kms" }).default("AES256"),
   S3_SSE_KMS_KEY_ID: z.string().optional(),
+  S3_SIGN_PAYLOAD: z.enum(["true", "false"], { error: "must be true or false" }).default("false"),
   SQS_QUEUE_URL: httpUrl.optional(),
   SQS_ENDPOINT: httpUrl.optional(),
   WEBHOOK_DNS_RESOLVER: z.enum(["doh", "off"]).optional(),
@@ -185,6 +186,7 @@ export function loadConfig(env: ConfigSource): Config {
     S3_UPLOAD_CONCURRENCY: blankToUndefined(env.S3_UPLOAD_CONCURRENCY),
     S3_SSE: blankToUndefined(env.S3_SSE),
     S3_SSE_KMS_KEY_ID: blankToUndefined(env.S3_SSE_KMS_KEY_ID),
+    S3_SIGN_PAYLOAD: blankToUndefined(env.S3_SIGN_PAYLOAD),
     SQS_QUEUE_URL: blankToUndefined(env.SQS_QUEUE_URL),
     SQS_ENDPOINT: blankToUndefined(env.SQS_ENDPOINT),
     WEBHOOK_DNS_RESOLVER: blankToUndefined(env.WEBHOOK_DNS_RESOLVER),
@@ -266,5 +268,6 @@ function s3Settings(value: z.output<typeof configSchema>): S3Settings {
     uploadConcurrency: value.S3_UPLOAD_CONCURRENCY,
     encryption:
       value.S3_SSE === "aws:kms" ? { mode: "aws:kms", kmsKeyId: value.S3_SSE_KMS_KEY_ID ?? "" } : { mode: "AES256" },
+    signPayload: value.S3_SIGN_PAYLOAD === "true",
   };
 }

@@ -33,6 +33,7 @@ export interface Env {
   S3_UPLOAD_CONCURRENCY?: string;
   S3_SSE?: string;
   S3_SSE_KMS_KEY_ID?: string;
+  S3_SIGN_PAYLOAD?: string;
   PROCESSOR?: string;
   PROCESSING_MEMORY_BYTES?: string;
   PROCESSING_MAX_ATTEMPTS?: string;

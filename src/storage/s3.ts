@@ -32,6 +32,12 @@ export interface S3Settings {
   partSize: number;
   uploadConcurrency: number;
   encryption: S3Encryption;
+  /**
+   * Sign the SHA-256 of object and part bodies (S3 then rejects damaged bytes) instead of
+   * sending UNSIGNED-PAYLOAD. Off by default: over HTTPS, TLS already protects the bytes, and the
+   * extra pass over every byte costs Worker CPU time (the upload's SHA-256 is computed anyway).
+   */
+  signPayload: boolean;
 }
 
 export interface S3Timeouts {
@@ -46,12 +52,6 @@ export interface S3Runtime {
   /** Keeps the AbortMultipartUpload of a failed upload running after the client has gone. */
   waitUntil?: (promise: Promise<unknown>) => void;
   timeouts?: Partial<S3Timeouts>;
-  /**
-   * Sign the SHA-256 of object and part bodies (S3 then rejects damaged bytes) instead of
-   * sending UNSIGNED-PAYLOAD. Off by default: over HTTPS, TLS already protects the bytes, and the
-   * extra pass over every byte costs Worker CPU time (the upload's SHA-256 is computed anyway).
-   */
-  signPayload?: boolean;
   /**
    * The storage retry budget (the circuit's `spendRetry`), asked before every inline retry;
    * without it, retries are limited by the attempt count alone.
@@ -325,7 +325,7 @@ export class S3Storage implements ObjectStorage {
 
   async #payloadHash(bytes: Uint8Array): Promise<Record<string, string>> {
     // aws4fetch sends UNSIGNED-PAYLOAD for S3 unless told the hash.
-    return this.#runtime.signPayload ? { "x-amz-content-sha256": await sha256Hex(bytes) } : {};
+    return this.#settings.signPayload ? { "x-amz-content-sha256": await sha256Hex(bytes) } : {};
   }
 
   #encryptionHeaders(): Record<string, string> {

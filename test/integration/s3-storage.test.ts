@@ -59,7 +59,7 @@ describe("S3 adapter", () => {
     const prefix = uniquePrefix();
     const small = pattern(1000);
     const large = pattern(6 * MiB);
-    const storage = testStorage({}, { signPayload: true });
+    const storage = testStorage({ signPayload: true });
     await storage.put(`${prefix}small.ifc`, chunked(small));
     await storage.put(`${prefix}large.ifc`, chunked(large, MiB));
     const requests = await proxyRequests(prefix);

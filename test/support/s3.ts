@@ -32,6 +32,7 @@ export function testStorage(settings: Partial<S3Settings> = {}, runtime: Partial
       partSize: 5 * MiB,
       uploadConcurrency: 4,
       encryption: { mode: "AES256" },
+      signPayload: false,
       ...settings,
     },
     { log: createLogger("error"), ...runtime },

@@ -48,8 +48,10 @@ describe("S3 settings", () => {
       S3_UPLOAD_CONCURRENCY: "8",
       S3_SSE: "aws:kms",
       S3_SSE_KMS_KEY_ID: "arn:aws:kms:eu-central-1:111122223333:key/abc",
+      S3_SIGN_PAYLOAD: "true",
     });
     expect(config.s3).toMatchObject({
+      signPayload: true,
       endpoint: "http://127.0.0.1:9000",
       forcePathStyle: true,
       partSize: 16 * 1024 * 1024,
@@ -80,6 +82,7 @@ describe("S3 settings", () => {
       S3_UPLOAD_CONCURRENCY: "0",
       S3_SSE: "none",
       S3_FORCE_PATH_STYLE: "yes",
+      S3_SIGN_PAYLOAD: "1",
     });
     const named = problems.map((problem) => problem.split(":")[0]);
     expect(named).toEqual(
@@ -91,6 +94,7 @@ describe("S3 settings", () => {
         "S3_UPLOAD_CONCURRENCY",
         "S3_SSE",
         "S3_FORCE_PATH_STYLE",
+        "S3_SIGN_PAYLOAD",
         "AWS_ACCESS_KEY_ID",
       ]),
     );
