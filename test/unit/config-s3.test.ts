@@ -23,7 +23,7 @@ function problemsOf(env: ConfigSource): string[] {
 }
 
 describe("S3 settings", () => {
-  it("makes s3 the production default, with 8 MiB parts, 4 in flight and AES256", () => {
+  it("makes s3 the production default, with 8 MiB parts, 4 in flight, AES256 and unsigned payloads", () => {
     const config = loadConfig(s3);
     expect(config.storageDriver).toBe("s3");
     expect(config.s3).toEqual({
@@ -36,6 +36,7 @@ describe("S3 settings", () => {
       partSize: 8 * 1024 * 1024,
       uploadConcurrency: 4,
       encryption: { mode: "AES256" },
+      signPayload: false,
     });
   });
 
