@@ -2,6 +2,8 @@ import { z } from "zod";
 import type { Env } from "./env";
 import type { SqsSettings } from "./notify/sqs";
 import { DEFAULT_SCHEDULE_MS, parseSchedule } from "./notify/schedule";
+import { DEFAULT_UPLOAD_BUFFER_BYTES } from "./storage/buffer-budget";
+import { R2_PART_SIZE } from "./storage/r2";
 import { S3_DEFAULT_PART_SIZE, S3_DEFAULT_UPLOAD_CONCURRENCY, S3_MIN_PART_SIZE, type S3Settings } from "./storage/s3";
 import { FAILURE_CODES, type FailureCode } from "./processing/processor";
 
@@ -16,6 +18,12 @@ const configSchema = z.object({
   ENVIRONMENT: environmentSchema,
   STORAGE_DRIVER: storageDriverSchema.optional(),
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(5 * GiB),
+  UPLOAD_BUFFER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(R2_PART_SIZE, `must be at least ${R2_PART_SIZE} bytes (8 MiB), one part`)
+    .max(1024 * MiB)
+    .default(DEFAULT_UPLOAD_BUFFER_BYTES),
   AUTH_JWT_SECRET: z.string().min(32, "must be at least 32 characters"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   // S3: formats are checked whenever a value is set; which ones are required depends on the driver.
@@ -80,6 +88,8 @@ export interface Config {
   environment: Environment;
   storageDriver: StorageDriver;
   maxUploadBytes: number;
+  /** Part buffers all uploads of one isolate may hold together (see storage/buffer-budget). */
+  uploadBufferBytes: number;
   authJwtSecret: string;
   logLevel: LogLevel;
   /** Present exactly when storageDriver is "s3". */
@@ -156,6 +166,11 @@ function missingSettings(input: RawSettings, hasR2Binding: boolean): string[] {
     if (input.S3_SSE === "aws:kms" && input.S3_SSE_KMS_KEY_ID === undefined) {
       problems.push("S3_SSE_KMS_KEY_ID: is required when S3_SSE=aws:kms");
     }
+    const partSize = Number(input.S3_PART_SIZE ?? S3_DEFAULT_PART_SIZE);
+    const budget = Number(input.UPLOAD_BUFFER_BYTES ?? DEFAULT_UPLOAD_BUFFER_BYTES);
+    if (budget < partSize) {
+      problems.push(`UPLOAD_BUFFER_BYTES: must be at least S3_PART_SIZE (${partSize} bytes), or every upload is refused`);
+    }
   }
   if (input.SQS_QUEUE_URL !== undefined) {
     for (const name of ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] as const) {
@@ -174,6 +189,7 @@ export function loadConfig(env: ConfigSource): Config {
     ENVIRONMENT: (blankToUndefined(env.ENVIRONMENT) ?? "production"),
     STORAGE_DRIVER: blankToUndefined(env.STORAGE_DRIVER),
     MAX_UPLOAD_BYTES: blankToUndefined(env.MAX_UPLOAD_BYTES),
+    UPLOAD_BUFFER_BYTES: blankToUndefined(env.UPLOAD_BUFFER_BYTES),
     AUTH_JWT_SECRET: env.AUTH_JWT_SECRET,
     LOG_LEVEL: blankToUndefined(env.LOG_LEVEL),
     S3_BUCKET: blankToUndefined(env.S3_BUCKET),
@@ -218,6 +234,7 @@ export function loadConfig(env: ConfigSource): Config {
     environment: value.ENVIRONMENT,
     storageDriver,
     maxUploadBytes: value.MAX_UPLOAD_BYTES,
+    uploadBufferBytes: value.UPLOAD_BUFFER_BYTES,
     authJwtSecret: value.AUTH_JWT_SECRET,
     logLevel: value.LOG_LEVEL,
     s3: storageDriver === "s3" ? s3Settings(value) : undefined,

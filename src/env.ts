@@ -14,6 +14,7 @@ export interface Env {
   ENVIRONMENT?: string;
   STORAGE_DRIVER?: string;
   MAX_UPLOAD_BYTES?: string;
+  UPLOAD_BUFFER_BYTES?: string;
   AUTH_JWT_SECRET?: string;
   LOG_LEVEL?: string;
   SQS_QUEUE_URL?: string;

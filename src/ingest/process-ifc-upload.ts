@@ -4,6 +4,7 @@ import { CircuitOpenError, DependencyTimeoutError } from "../resilience/errors";
 import { ProblemError } from "../http/problem";
 import type { JobDirectory } from "../objects/job-directory";
 import { type AcceptedUpload, type JobRecord, jobLink } from "../objects/job-record";
+import { UploadCapacityError } from "../storage/buffer-budget";
 import { type ObjectStorage, StorageError } from "../storage/object-storage";
 import { type ByteSource, streamSource } from "../streams/byte-source";
 import { type Inspection, type InspectionResult, inspectUpload, tooLarge } from "./inspect-stream";
@@ -66,6 +67,8 @@ export async function processIfcUpload(
   // Whose fault a failed write was decides whether it counts against the storage breaker.
   const classify = (error: unknown): CallOutcome => {
     if (inspection?.failure() !== undefined || error instanceof ProblemError) return "client-error";
+    // This isolate is busy, storage is fine.
+    if (error instanceof UploadCapacityError) return "client-error";
     if (error instanceof StorageError) return error.retryable ? "failure" : "client-error";
     // Anything else is the request body failing (the client went away): not storage's fault.
     return "client-error";
@@ -150,6 +153,16 @@ const storageUnavailable = (detail: string, retryAfterSeconds?: number): Problem
   });
 
 function uploadFailure(error: unknown, log: Logger, driver: string): ProblemError {
+  if (error instanceof UploadCapacityError) {
+    log.warn({ msg: "upload refused: the isolate's upload buffers are in use", outcome: "rejected", driver, budgetBytes: error.budgetBytes });
+    return new ProblemError({
+      status: 503,
+      slug: "upload-capacity",
+      title: "Service Unavailable",
+      detail: "This instance is storing as many uploads as its memory allows. Nothing was kept; retry in a moment.",
+      headers: { "Retry-After": "2" },
+    });
+  }
   if (error instanceof DependencyTimeoutError) {
     log.error({ msg: "storage write timed out", outcome: "error", driver, error: error.message });
     return storageUnavailable("The model could not be stored in time. Nothing was kept; retry later.", 5);

@@ -16,12 +16,12 @@ export class SourceStreamError extends Error {
  * Regroups a stream into parts of exactly `size` bytes (the last may be shorter), so memory
  * stays at one part however long the stream is. Each part is a buffer from `allocate` (by
  * default a fresh one the caller may keep), so a caller may hand back buffers it is done with.
- * Read errors come out as SourceStreamError.
+ * Read errors come out as SourceStreamError; an error of `allocate` comes out as it is.
  */
 export async function* fixedSizeParts(
   body: ReadableStream<Uint8Array>,
   size: number,
-  allocate: () => Uint8Array = () => new Uint8Array(size),
+  allocate: () => Uint8Array | Promise<Uint8Array> = () => new Uint8Array(size),
 ): AsyncGenerator<Uint8Array> {
   const source = streamSource(body);
   try {
@@ -31,11 +31,12 @@ export async function* fixedSizeParts(
   }
 }
 
-async function* parts(source: ByteSource, size: number, allocate: () => Uint8Array): AsyncGenerator<Uint8Array> {
+async function* parts(source: ByteSource, size: number, allocate: () => Uint8Array | Promise<Uint8Array>): AsyncGenerator<Uint8Array> {
   for (;;) {
+    const buffer = await allocate();
     let filled: Filled;
     try {
-      filled = await source.fill(allocate(), 0, size);
+      filled = await source.fill(buffer, 0, size);
     } catch (error) {
       throw new SourceStreamError(error);
     }

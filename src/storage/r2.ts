@@ -1,5 +1,6 @@
 import type { ByteRange, ObjectBody, ObjectHead, ObjectStorage, PutOptions } from "./object-storage";
 import { StorageError } from "./object-storage";
+import { type BufferBudget, PartBuffers, isolateBufferBudget } from "./buffer-budget";
 import { SourceStreamError, bodyStream, fixedSizeParts } from "./parts";
 
 /** R2 needs equal-sized parts (all but the last) of at least 5 MiB. */
@@ -18,6 +19,7 @@ export class R2Storage implements ObjectStorage {
   constructor(
     private readonly bucket: R2Bucket,
     private readonly partSize = R2_PART_SIZE,
+    private readonly bufferBudget: BufferBudget = isolateBufferBudget(),
   ) {}
 
   async put(key: string, body: ReadableStream<Uint8Array>, options: PutOptions = {}): Promise<ObjectHead> {
@@ -35,29 +37,38 @@ export class R2Storage implements ObjectStorage {
     body: ReadableStream<Uint8Array>,
     httpMetadata: R2HTTPMetadata | undefined,
   ): Promise<ObjectHead> {
-    const upload = await this.#call("createMultipartUpload", () =>
-      this.bucket.createMultipartUpload(key, { httpMetadata }),
-    );
-    const parts: R2UploadedPart[] = [];
-    let size = 0;
+    // One part buffer, filled again for each part: parts go up one at a time. Taken first, so
+    // an isolate out of buffer budget refuses the upload before R2 is asked for anything.
+    const buffers = new PartBuffers(this.bufferBudget, this.partSize);
+    let reserved: Uint8Array | undefined = await buffers.take();
+    const allocate = (): Uint8Array | Promise<Uint8Array> => {
+      const buffer = reserved ?? buffers.take();
+      reserved = undefined;
+      return buffer;
+    };
     try {
-      // One part buffer, filled again for each part: parts go up one at a time.
-      let spare: Uint8Array | undefined;
-      for await (const part of fixedSizeParts(body, this.partSize, () => spare ?? new Uint8Array(this.partSize))) {
-        parts.push(await this.#call("uploadPart", () => upload.uploadPart(parts.length + 1, bodyStream(part))));
-        size += part.byteLength;
-        spare = part;
+      const upload = await this.#call("createMultipartUpload", () => this.bucket.createMultipartUpload(key, { httpMetadata }));
+      const parts: R2UploadedPart[] = [];
+      let size = 0;
+      try {
+        for await (const part of fixedSizeParts(body, this.partSize, allocate)) {
+          parts.push(await this.#call("uploadPart", () => upload.uploadPart(parts.length + 1, bodyStream(part))));
+          size += part.byteLength;
+          buffers.give(part);
+        }
+        if (parts.length === 0) {
+          parts.push(await this.#call("uploadPart", () => upload.uploadPart(1, new Uint8Array(0))));
+        }
+        await this.#call("completeMultipartUpload", () => upload.complete(parts));
+        return { key, size };
+      } catch (error) {
+        await upload.abort().catch(() => undefined);
+        // A failure of the source stream (client gone, upload rejected) is not R2's fault:
+        // the caller gets that error as it was.
+        throw error instanceof SourceStreamError ? error.cause : error;
       }
-      if (parts.length === 0) {
-        parts.push(await this.#call("uploadPart", () => upload.uploadPart(1, new Uint8Array(0))));
-      }
-      await this.#call("completeMultipartUpload", () => upload.complete(parts));
-      return { key, size };
-    } catch (error) {
-      await upload.abort().catch(() => undefined);
-      // A failure of the source stream (client gone, upload rejected) is not R2's fault:
-      // the caller gets that error as it was.
-      throw error instanceof SourceStreamError ? error.cause : error;
+    } finally {
+      buffers.release();
     }
   }
 

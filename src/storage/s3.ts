@@ -5,6 +5,7 @@ import { retryWithBackoff } from "../resilience/retry";
 import type { RetryKind } from "../resilience/retry-budget";
 import type { ByteRange, ObjectBody, ObjectHead, ObjectStorage, PutOptions } from "./object-storage";
 import { StorageError } from "./object-storage";
+import { type BufferBudget, PartBuffers, isolateBufferBudget } from "./buffer-budget";
 import { SourceStreamError, bodyStream, fixedSizeParts } from "./parts";
 import { S3StorageError, escapeXml, parseS3Error, s3ResponseError, s3TransportError, xmlText } from "./s3-errors";
 
@@ -52,6 +53,8 @@ export interface S3Runtime {
   /** Keeps the AbortMultipartUpload of a failed upload running after the client has gone. */
   waitUntil?: (promise: Promise<unknown>) => void;
   timeouts?: Partial<S3Timeouts>;
+  /** Part buffers of all uploads in the isolate (UPLOAD_BUFFER_BYTES); default 80 MiB. */
+  bufferBudget?: BufferBudget;
   /**
    * The storage retry budget (the circuit's `spendRetry`), asked before every inline retry;
    * without it, retries are limited by the attempt count alone.
@@ -97,26 +100,27 @@ export class S3Storage implements ObjectStorage {
   }
 
   async put(key: string, body: ReadableStream<Uint8Array>, options: PutOptions = {}): Promise<ObjectHead> {
-    const partSize = this.#settings.partSize;
     // Buffers of uploaded parts are filled again, so a long upload allocates only the parts in
-    // flight plus one instead of leaving one 8 MiB buffer per part to the GC.
-    const spare: Uint8Array[] = [];
-    const parts = fixedSizeParts(body, partSize, () => spare.pop() ?? new Uint8Array(partSize));
-    let first: IteratorResult<Uint8Array>;
+    // flight plus one instead of leaving one buffer per part to the GC, within the isolate's budget.
+    const buffers = new PartBuffers(this.#runtime.bufferBudget ?? isolateBufferBudget(), this.#settings.partSize);
     try {
-      first = await parts.next();
-    } catch (error) {
-      throw unwrapSource(error);
+      const parts = fixedSizeParts(body, this.#settings.partSize, () => buffers.take());
+      let first: IteratorResult<Uint8Array>;
+      try {
+        first = await parts.next();
+      } catch (error) {
+        throw unwrapSource(error);
+      }
+      // fixedSizeParts yields a short part only at the end of the stream: then one PUT suffices.
+      if (first.done || first.value.byteLength < this.#settings.partSize) {
+        const bytes = first.done ? new Uint8Array(0) : first.value;
+        await this.#putObject(key, bytes, options.contentType, options.signal);
+        return { key, size: bytes.byteLength };
+      }
+      return await this.#putMultipart(key, body, first.value, parts, options.contentType, options.signal, buffers);
+    } finally {
+      buffers.release();
     }
-    // fixedSizeParts yields a short part only at the end of the stream: then one PUT suffices.
-    if (first.done || first.value.byteLength < this.#settings.partSize) {
-      const bytes = first.done ? new Uint8Array(0) : first.value;
-      await this.#putObject(key, bytes, options.contentType, options.signal);
-      return { key, size: bytes.byteLength };
-    }
-    return this.#putMultipart(key, body, first.value, parts, options.contentType, options.signal, (done) => {
-      if (done.byteLength === partSize) spare.push(done);
-    });
   }
 
   async #putObject(key: string, bytes: Uint8Array, contentType: string | undefined, abort: AbortSignal | undefined): Promise<void> {
@@ -135,7 +139,7 @@ export class S3Storage implements ObjectStorage {
     rest: AsyncGenerator<Uint8Array>,
     contentType: string | undefined,
     abort: AbortSignal | undefined,
-    recycle: (part: Uint8Array) => void,
+    buffers: PartBuffers,
   ): Promise<ObjectHead> {
     const uploadId = await this.#createMultipartUpload(key, contentType, abort);
     const etags: string[] = [];
@@ -152,13 +156,15 @@ export class S3Storage implements ObjectStorage {
         .then(
           (etag) => {
             etags[partNumber - 1] = etag;
-            recycle(bytes);
           },
           (error: unknown) => {
             partFailure ??= error;
           },
         )
-        .finally(() => inFlight.delete(task));
+        .finally(() => {
+          inFlight.delete(task);
+          buffers.give(bytes);
+        });
       inFlight.add(task);
     };
 
@@ -167,7 +173,8 @@ export class S3Storage implements ObjectStorage {
       for (;;) {
         // The next part is read from the client while the others upload (reading is the slow
         // side behind wrangler or a slow client); it waits for a free slot only once it is full.
-        // So memory holds at most `uploadConcurrency` parts in flight plus the one being filled.
+        // So memory holds at most `uploadConcurrency` parts in flight plus the one being filled,
+        // fewer when the isolate's buffer budget is spent.
         const next = await rest.next();
         if (next.done || partFailure !== undefined) break;
         if (partsStarted >= S3_MAX_PARTS) {

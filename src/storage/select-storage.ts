@@ -2,9 +2,10 @@ import type { Config } from "../config";
 import type { Env } from "../env";
 import type { Logger } from "../http/log";
 import type { RetryKind } from "../resilience/retry-budget";
+import { isolateBufferBudget } from "./buffer-budget";
 import { isolateMemoryStorage } from "./memory";
 import type { ObjectStorage } from "./object-storage";
-import { R2Storage } from "./r2";
+import { R2_PART_SIZE, R2Storage } from "./r2";
 import { S3Storage } from "./s3";
 
 export interface StorageRuntime {
@@ -22,9 +23,9 @@ export function selectStorage(config: Config, env: Env, runtime: StorageRuntime)
       return isolateMemoryStorage;
     case "r2":
       if (!env.MODELS) throw new Error("config validation lets r2 through only with a MODELS binding");
-      return new R2Storage(env.MODELS);
+      return new R2Storage(env.MODELS, R2_PART_SIZE, isolateBufferBudget(config.uploadBufferBytes));
     case "s3":
       if (!config.s3) throw new Error("config validation lets s3 through only with S3 settings");
-      return new S3Storage(config.s3, runtime);
+      return new S3Storage(config.s3, { ...runtime, bufferBudget: isolateBufferBudget(config.uploadBufferBytes) });
   }
 }

@@ -1,6 +1,7 @@
 // The S3 adapter on its own, against s3rver behind the SigV4-verifying proxy.
 import { describe, expect, it } from "vitest";
 import { ProblemError } from "../../src/http/problem";
+import { BufferBudget, UploadCapacityError } from "../../src/storage/buffer-budget";
 import { StorageError } from "../../src/storage/object-storage";
 import { bucketUrl, encodeRfc3986 } from "../../src/storage/s3";
 import { sha256Hex } from "../support/worker";
@@ -98,6 +99,36 @@ describe("S3 adapter", () => {
     const stored = await testStorage().get(`${prefix}seven-parts.ifc`);
     // Compared by hash: a deep equality of 30 MB is slow.
     expect(await sha256Hex(await readAll(stored?.body ?? new ReadableStream()))).toBe(await sha256Hex(bytes));
+  });
+
+  it("shares the isolate's buffer budget between concurrent uploads, which slow down instead of failing", async () => {
+    const prefix = uniquePrefix();
+    await injectFault({ operation: "UploadPart", keyPrefix: prefix, delayMs: 100, times: 100 });
+    // Three parts' worth for two uploads that would each like four in flight plus one filling.
+    const budget = new BufferBudget(3 * 5 * MiB);
+    const storage = testStorage({ uploadConcurrency: 4 }, { bufferBudget: budget });
+    const one = pattern(4 * 5 * MiB + 11);
+    const two = pattern(3 * 5 * MiB + 7).reverse();
+    await Promise.all([
+      storage.put(`${prefix}one.ifc`, chunked(one, MiB)),
+      storage.put(`${prefix}two.ifc`, chunked(two, MiB)),
+    ]);
+    expect(budget.freeBytes).toBe(budget.totalBytes);
+    // Each part in flight holds a buffer, and only three exist between the two uploads.
+    expect(maxOverlap(await proxyRequests(prefix), "UploadPart")).toBeLessThanOrEqual(3);
+    for (const [name, bytes] of [["one", one], ["two", two]] as const) {
+      const stored = await testStorage().get(`${prefix}${name}.ifc`);
+      expect(await sha256Hex(await readAll(stored?.body ?? new ReadableStream()))).toBe(await sha256Hex(bytes));
+    }
+  });
+
+  it("refuses an upload before any request when the isolate's buffer budget is spent", async () => {
+    const prefix = uniquePrefix();
+    const budget = new BufferBudget(5 * MiB);
+    expect(budget.tryTake(5 * MiB)).toBe(true);
+    const error = await rejection(testStorage({}, { bufferBudget: budget }).put(`${prefix}refused.ifc`, chunked(pattern(6 * MiB), MiB)));
+    expect(error).toBeInstanceOf(UploadCapacityError);
+    expect(await proxyRequests(prefix)).toEqual([]);
   });
 
   it("hands a failure of the source stream back as itself and aborts the upload", async () => {

@@ -114,4 +114,15 @@ describe("S3 settings", () => {
       "MODELS: R2 binding MODELS is required when STORAGE_DRIVER=r2",
     ]);
   });
+
+  it("shares 80 MiB of upload buffers per isolate by default, and at least one S3 part", () => {
+    expect(loadConfig(s3).uploadBufferBytes).toBe(80 * 1024 * 1024);
+    expect(loadConfig({ ...s3, UPLOAD_BUFFER_BYTES: String(16 * 1024 * 1024) }).uploadBufferBytes).toBe(16 * 1024 * 1024);
+    expect(problemsOf({ ...s3, UPLOAD_BUFFER_BYTES: String(1024 * 1024) })).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^UPLOAD_BUFFER_BYTES: must be at least 8388608 bytes/)]),
+    );
+    expect(problemsOf({ ...s3, S3_PART_SIZE: String(32 * 1024 * 1024), UPLOAD_BUFFER_BYTES: String(16 * 1024 * 1024) })).toEqual([
+      "UPLOAD_BUFFER_BYTES: must be at least S3_PART_SIZE (33554432 bytes), or every upload is refused",
+    ]);
+  });
 });

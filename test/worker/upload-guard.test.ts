@@ -7,7 +7,9 @@ import type { JobDirectory } from "../../src/objects/job-directory";
 import { CircuitOpenError } from "../../src/resilience/errors";
 import { CircuitClient } from "../../src/resilience-runtime/guard";
 import { MemoryStorage } from "../../src/storage/memory";
+import { BufferBudget } from "../../src/storage/buffer-budget";
 import { StorageError } from "../../src/storage/object-storage";
+import { R2_PART_SIZE, R2Storage } from "../../src/storage/r2";
 import { fixture } from "../support/worker";
 
 const policy = {
@@ -34,6 +36,20 @@ function deps(storage: MemoryStorage, client: CircuitClient, extra: Partial<Uplo
     ...extra,
   };
 }
+
+/** Of unknown length, as a multipart file is: R2 then writes it as a multipart upload. */
+const streamOf = (bytes: Uint8Array): ReadableStream<Uint8Array> =>
+  new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+
+const modelsBucket = (): R2Bucket => {
+  if (!env.MODELS) throw new Error("test environment has no MODELS binding");
+  return env.MODELS;
+};
 
 const target = () => ({ projectId: "demo", jobId: crypto.randomUUID(), requestId: "r" });
 
@@ -77,5 +93,22 @@ describe("processIfcUpload behind the storage breaker", () => {
     const failure = processIfcUpload(deps(storage, client), target(), { name: "a.ifc", body });
     await expect(failure).rejects.toMatchObject({ status: 503, slug: "storage-unavailable" });
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it("answers 503 upload-capacity when the isolate's buffers are spent, without counting it against storage", async () => {
+    const client = new CircuitClient({ namespace: env.CIRCUITS, policy, scope: `pu-${crypto.randomUUID()}/` });
+    const budget = new BufferBudget(R2_PART_SIZE);
+    const storage = new R2Storage(modelsBucket(), R2_PART_SIZE, budget);
+    const bytes = await fixture("test.ifc");
+    expect(budget.tryTake(R2_PART_SIZE)).toBe(true);
+    // More refusals than the breaker's threshold: had they counted, the breaker would be open.
+    for (let i = 0; i < 6; i++) {
+      const refused = processIfcUpload(deps(new MemoryStorage(), client, { storage }), target(), { name: "a.ifc", body: streamOf(bytes) });
+      await expect(refused).rejects.toMatchObject({ status: 503, slug: "upload-capacity", headers: { "Retry-After": "2" } });
+    }
+    budget.give(R2_PART_SIZE);
+    const accepted = await processIfcUpload(deps(new MemoryStorage(), client, { storage }), target(), { name: "a.ifc", body: streamOf(bytes) });
+    expect(accepted.file.size).toBe(bytes.byteLength);
+    expect(budget.freeBytes).toBe(R2_PART_SIZE);
   });
 });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ProblemBody } from "../../src/http/problem";
+import { isolateBufferBudget } from "../../src/storage/buffer-budget";
 import { api, call, expectedModels, fixture, REFERENCE_MODELS, sha256Hex, token, uniqueProject, upload, type ExpectedModel } from "../support/worker";
 
 const r2 = { STORAGE_DRIVER: "r2" } as const;
@@ -131,6 +132,27 @@ describe("POST /v1/projects/{projectId}/models", () => {
       });
     }
   }
+
+  it("answers 503 upload-capacity with Retry-After when the isolate's upload buffers are all in use", async () => {
+    const projectId = uniqueProject();
+    // A budget of its own (each size is one budget per isolate), held as other uploads would.
+    const bytes = String(8 * 1024 * 1024 + 4096);
+    const budget = isolateBufferBudget(Number(bytes));
+    expect(budget.tryTake(budget.totalBytes)).toBe(true);
+    try {
+      const response = await upload(projectId, multipartBody("m.ifc", await fixture("test.ifc")), {
+        overrides: { ...r2, UPLOAD_BUFFER_BYTES: bytes },
+      });
+      const problem = await expectProblem(response, 503, "upload-capacity");
+      expect(response.headers.get("retry-after")).toBe("2");
+      expect(problem.detail).toContain("retry");
+      expect(await storedKeys(projectId)).toEqual([]);
+    } finally {
+      budget.give(budget.totalBytes);
+    }
+    const retried = await upload(projectId, multipartBody("m.ifc", await fixture("test.ifc")), { overrides: { ...r2, UPLOAD_BUFFER_BYTES: bytes } });
+    expect(retried.status).toBe(202);
+  });
 
   it("rejects a body over MAX_UPLOAD_BYTES with 413 before reading it when the length is declared", async () => {
     const projectId = uniqueProject();
