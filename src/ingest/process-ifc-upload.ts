@@ -41,6 +41,8 @@ export interface IncomingFile {
   body: ReadableStream<Uint8Array> | ByteSource;
   /** Exact length of `body` when known (a raw upload with Content-Length). */
   contentLength?: number;
+  /** An upper bound of the length otherwise (a multipart file: the request's Content-Length). */
+  maxLength?: number;
 }
 
 /**
@@ -81,7 +83,12 @@ export async function processIfcUpload(
         deps.maxUploadBytes,
         file.contentLength,
       );
-      await deps.storage.put(key, inspection.readable, { contentLength: file.contentLength, contentType: "application/x-step", signal });
+      await deps.storage.put(key, inspection.readable, {
+        contentLength: file.contentLength,
+        maxLength: file.maxLength,
+        contentType: "application/x-step",
+        signal,
+      });
       return inspection.result();
     }, classify);
   } catch (error) {

@@ -99,7 +99,7 @@ async function incomingFile(
   const contentType = request.headers.get("content-type") ?? "";
   if (/^multipart\/form-data\s*(;|$)/i.test(contentType)) {
     const part = await openMultipartFile(body, multipartBoundary(contentType), "file");
-    return { name: part.filename ?? filename, body: part.body };
+    return { name: part.filename ?? filename, body: part.body, maxLength: contentLength };
   }
   if (/^multipart\//i.test(contentType)) {
     throw new ProblemError({

@@ -6,6 +6,12 @@ export interface PutOptions {
    * hand the stream on as it is, in a single PUT.
    */
   contentLength?: number;
+  /**
+   * An upper bound of the body's length where the exact one is unknown (a file inside a
+   * multipart request of known Content-Length): a body that cannot reach one part is then read
+   * into a buffer of that size instead of a whole part.
+   */
+  maxLength?: number;
   contentType?: string;
   /** Aborts the write (its deadline); adapters that talk HTTP pass it to fetch. */
   signal?: AbortSignal;

@@ -1,4 +1,5 @@
 import { type ByteSource, type Filled, streamSource } from "../streams/byte-source";
+import { type BufferBudget, UploadCapacityError } from "./buffer-budget";
 
 /**
  * A failure of the stream being stored (client gone, upload rejected by the inspection),
@@ -64,4 +65,35 @@ export function bodyStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
     .then(() => writer.close())
     .catch(() => undefined);
   return readable;
+}
+
+/**
+ * Reads a whole body of at most `bound` bytes, less than a part, into one buffer of that size
+ * from the isolate's budget: a small upload holds what it needs, not a whole part. `release`
+ * gives the bytes back. Read errors come out as SourceStreamError.
+ */
+export async function readBounded(
+  body: ReadableStream<Uint8Array>,
+  bound: number,
+  budget: BufferBudget,
+): Promise<{ bytes: Uint8Array; release: () => void }> {
+  // One byte more than the bound: a body that fills it was longer than promised.
+  const size = bound + 1;
+  if (!budget.tryTake(size)) throw new UploadCapacityError(budget.totalBytes);
+  const source = streamSource(body);
+  try {
+    let filled: Filled;
+    try {
+      filled = await source.fill(new Uint8Array(size), 0, size);
+    } catch (error) {
+      throw new SourceStreamError(error);
+    }
+    if (filled.end > bound) throw new RangeError(`the body is longer than the ${bound} bytes it was declared to be at most`);
+    return { bytes: filled.buffer.subarray(0, filled.end), release: () => budget.give(size) };
+  } catch (error) {
+    budget.give(size);
+    throw error;
+  } finally {
+    source.release();
+  }
 }

@@ -6,7 +6,7 @@ import type { RetryKind } from "../resilience/retry-budget";
 import type { ByteRange, ObjectBody, ObjectHead, ObjectStorage, PutOptions } from "./object-storage";
 import { StorageError } from "./object-storage";
 import { type BufferBudget, PartBuffers, isolateBufferBudget } from "./buffer-budget";
-import { SourceStreamError, bodyStream, fixedSizeParts } from "./parts";
+import { SourceStreamError, bodyStream, fixedSizeParts, readBounded } from "./parts";
 import { S3StorageError, escapeXml, parseS3Error, s3ResponseError, s3TransportError, xmlText } from "./s3-errors";
 
 const MiB = 1024 * 1024;
@@ -100,9 +100,25 @@ export class S3Storage implements ObjectStorage {
   }
 
   async put(key: string, body: ReadableStream<Uint8Array>, options: PutOptions = {}): Promise<ObjectHead> {
+    const budget = this.#runtime.bufferBudget ?? isolateBufferBudget();
+    const bound = options.contentLength ?? options.maxLength;
+    if (bound !== undefined && bound < this.#settings.partSize) {
+      let small: Awaited<ReturnType<typeof readBounded>>;
+      try {
+        small = await readBounded(body, bound, budget);
+      } catch (error) {
+        throw unwrapSource(error);
+      }
+      try {
+        await this.#putObject(key, small.bytes, options.contentType, options.signal);
+        return { key, size: small.bytes.byteLength };
+      } finally {
+        small.release();
+      }
+    }
     // Buffers of uploaded parts are filled again, so a long upload allocates only the parts in
     // flight plus one instead of leaving one buffer per part to the GC, within the isolate's budget.
-    const buffers = new PartBuffers(this.#runtime.bufferBudget ?? isolateBufferBudget(), this.#settings.partSize);
+    const buffers = new PartBuffers(budget, this.#settings.partSize);
     try {
       const parts = fixedSizeParts(body, this.#settings.partSize, () => buffers.take());
       let first: IteratorResult<Uint8Array>;

@@ -5,7 +5,7 @@ import { BufferBudget, UploadCapacityError } from "../../src/storage/buffer-budg
 import { StorageError } from "../../src/storage/object-storage";
 import { bucketUrl, encodeRfc3986 } from "../../src/storage/s3";
 import { sha256Hex } from "../support/worker";
-import { MiB, chunked, failingBody, injectFault, maxOverlap, pendingUploads, proxyRequests, readAll, testStorage } from "../support/s3";
+import { MiB, chunked, failingBody, injectFault, maxOverlap, operations, pendingUploads, proxyRequests, readAll, testStorage } from "../support/s3";
 
 const uniquePrefix = () => `adapter/${crypto.randomUUID().slice(0, 8)}/`;
 
@@ -120,6 +120,28 @@ describe("S3 adapter", () => {
       const stored = await testStorage().get(`${prefix}${name}.ifc`);
       expect(await sha256Hex(await readAll(stored?.body ?? new ReadableStream()))).toBe(await sha256Hex(bytes));
     }
+  });
+
+  it("stores a body shorter than a part with a buffer of its size, within a budget smaller than a part", async () => {
+    const prefix = uniquePrefix();
+    const budget = new BufferBudget(MiB);
+    const storage = testStorage({}, { bufferBudget: budget });
+    const bytes = pattern(300_000);
+    // Exact length (a raw upload) or an upper bound (a file in a multipart request).
+    expect(await storage.put(`${prefix}exact.ifc`, chunked(bytes), { contentLength: 300_000 })).toEqual({ key: `${prefix}exact.ifc`, size: 300_000 });
+    expect(await storage.put(`${prefix}bound.ifc`, chunked(bytes), { maxLength: 400_000 })).toEqual({ key: `${prefix}bound.ifc`, size: 300_000 });
+    expect(budget.freeBytes).toBe(MiB);
+    expect(operations(await proxyRequests(prefix))).toEqual(["PutObject", "PutObject"]);
+    expect(await readAll((await testStorage().get(`${prefix}bound.ifc`))?.body ?? new ReadableStream())).toEqual(bytes);
+  });
+
+  it("refuses a body longer than the bound it was declared to keep, and stores nothing", async () => {
+    const prefix = uniquePrefix();
+    const budget = new BufferBudget(MiB);
+    const error = await rejection(testStorage({}, { bufferBudget: budget }).put(`${prefix}long.ifc`, chunked(pattern(300_000)), { maxLength: 100_000 }));
+    expect(error).toBeInstanceOf(RangeError);
+    expect(budget.freeBytes).toBe(MiB);
+    expect(await proxyRequests(prefix)).toEqual([]);
   });
 
   it("refuses an upload before any request when the isolate's buffer budget is spent", async () => {

@@ -7,6 +7,7 @@ import {
   chunked,
   failingBody,
   injectFault,
+  operations,
   pendingUploads,
   proxyRequests,
   readAll,
@@ -31,7 +32,6 @@ const uniqueProject = () => `s3-${crypto.randomUUID().slice(0, 8)}`;
 const prefixOf = (projectId: string) => `projects/${projectId}/`;
 const writes = (requests: RecordedRequest[]) =>
   requests.filter((r) => r.operation === "PutObject" || r.operation === "CreateMultipartUpload");
-const operations = (requests: RecordedRequest[]) => requests.map((r) => r.operation);
 
 let large: Uint8Array;
 

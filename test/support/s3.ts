@@ -91,6 +91,9 @@ export function chunked(bytes: Uint8Array, chunkSize = 256 * 1024): ReadableStre
 }
 
 /** The largest number of requests of `operation` that were open at the same moment. */
+/** The S3 operations of recorded requests, in the order they reached the proxy. */
+export const operations = (requests: RecordedRequest[]): RecordedRequest["operation"][] => requests.map((r) => r.operation);
+
 export function maxOverlap(requests: RecordedRequest[], operation: RecordedRequest["operation"]): number {
   const events = requests
     .filter((r) => r.operation === operation)

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { BufferBudget, UploadCapacityError } from "../../src/storage/buffer-budget";
 import { MemoryStorage } from "../../src/storage/memory";
 import type { ObjectStorage } from "../../src/storage/object-storage";
 import { StorageError } from "../../src/storage/object-storage";
@@ -123,6 +124,32 @@ describe("R2 storage", () => {
     expect(called).toEqual(["createMultipartUpload"]);
     const stored = new Uint8Array((await (await bucket().get(k))?.arrayBuffer()) ?? new ArrayBuffer(0));
     expect(stored).toEqual(concatenate(chunks));
+  });
+
+  it("stores a body below one part by its bound, within a budget smaller than a part", async () => {
+    const budget = new BufferBudget(1024 * 1024);
+    const storage = new R2Storage(bucket(), 5 * 1024 * 1024, budget);
+    const k = `unit/${crypto.randomUUID()}`;
+    const chunks = [new Uint8Array(200_000).fill(7), new Uint8Array(100_000).fill(9)];
+    expect(await storage.put(k, streamOf(...chunks), { maxLength: 400_000 })).toEqual({ key: k, size: 300_000 });
+    expect(budget.freeBytes).toBe(1024 * 1024);
+    const stored = new Uint8Array((await (await bucket().get(k))?.arrayBuffer()) ?? new ArrayBuffer(0));
+    expect(stored).toEqual(concatenate(chunks));
+  });
+
+  it("rethrows the source stream's own error from a body read by its bound", async () => {
+    const storage = new R2Storage(bucket(), 5 * 1024 * 1024, new BufferBudget(1024 * 1024));
+    const cause = new Error("client went away");
+    await expect(storage.put(`unit/${crypto.randomUUID()}`, failingStream(cause), { maxLength: 1000 })).rejects.toBe(cause);
+  });
+
+  it("refuses an upload when the isolate's budget has no part left, and stores nothing", async () => {
+    const budget = new BufferBudget(5 * 1024 * 1024);
+    expect(budget.tryTake(1)).toBe(true);
+    const k = `unit/${crypto.randomUUID()}`;
+    const error = await new R2Storage(bucket(), 5 * 1024 * 1024, budget).put(k, streamOf(new Uint8Array(10))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UploadCapacityError);
+    expect(await bucket().head(k)).toBeNull();
   });
 
   it("stores an empty body of unknown length", async () => {
