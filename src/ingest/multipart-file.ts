@@ -14,6 +14,7 @@ export interface MultipartFile {
 /** The body is scanned in blocks of this size, read into one buffer reused for the whole upload. */
 const SCAN_BLOCK_BYTES = 1024 * 1024;
 const MAX_HEADER_BYTES = 16 * 1024;
+/** Form data other than the file, before or after it, is skipped up to this much. */
 const MAX_SKIPPED_PART_BYTES = 1024 * 1024;
 const CRLF_CRLF = new Uint8Array([13, 10, 13, 10]);
 const encoder = new TextEncoder();
@@ -181,10 +182,17 @@ class BoundaryScanner {
     };
   }
 
-  /** Reads the rest of the body so the request completes; later parts are ignored. */
+  /**
+   * Reads the rest of the body so the request completes; later parts are ignored. Bounded as
+   * the fields before the file are: nobody gets to stream gigabytes past an accepted file.
+   */
   async #drain(): Promise<void> {
-    do this.#start = this.#end;
-    while (await this.#fill());
+    let skipped = 0;
+    do {
+      skipped += this.#end - this.#start;
+      if (skipped > MAX_SKIPPED_PART_BYTES) throw badMultipart("The form goes on for too long after the file.");
+      this.#start = this.#end;
+    } while (await this.#fill());
   }
 }
 

@@ -120,4 +120,25 @@ describe("multipart file over 1 MiB scan blocks", () => {
     const file = await openMultipartFile(byteStream(form(content, 0)), boundary, "file");
     expect(await readAll(file.body, MiB)).toEqual(content);
   });
+
+  const field = (name: string, value: string): string => `--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  const fileHead = `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="m.ifc"\r\n\r\n`;
+
+  it("skips small fields after the file and keeps the file intact", async () => {
+    const content = pattern(5000, 1);
+    const body = Uint8Array.from([...encoder.encode(fileHead), ...content, ...encoder.encode(`\r\n${field("note", "after")}--${boundary}--\r\n`)]);
+    const file = await openMultipartFile(byteStream(body), boundary, "file");
+    expect(await readAll(file.body, MiB)).toEqual(content);
+  });
+
+  it("refuses a field before the file larger than 1 MiB", async () => {
+    const body = encoder.encode(`${field("note", "x".repeat(MiB + 1))}${fileHead}ISO-10303-21;\r\n--${boundary}--\r\n`);
+    await expect(openMultipartFile(byteStream(body), boundary, "file")).rejects.toMatchObject({ status: 400, slug: "invalid-multipart" });
+  });
+
+  it("refuses more than 1 MiB of form after the file", async () => {
+    const body = encoder.encode(`${fileHead}ISO-10303-21;\r\n${field("note", "x".repeat(MiB + 1))}--${boundary}--\r\n`);
+    const file = await openMultipartFile(byteStream(body), boundary, "file");
+    await expect(readAll(file.body, MiB)).rejects.toMatchObject({ status: 400, slug: "invalid-multipart", detail: "The form goes on for too long after the file." });
+  });
 });
