@@ -53,7 +53,7 @@ export class UploadCapacityError extends Error {
  * The part buffers of one upload, drawn from the isolate's budget. A buffer the upload has
  * finished with is filled again; a new one is allocated while the budget allows; once it is
  * spent, the upload goes on with the buffers it has, waiting for a part in flight to come back.
- * Only an upload that holds none yet is refused, before it has read anything.
+ * Only an upload that holds none yet is refused, before it has written anything.
  */
 export class PartBuffers {
   readonly #budget: BufferBudget;
