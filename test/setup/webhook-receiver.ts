@@ -1,6 +1,7 @@
 import { createServer } from "node:http";
 import { Webhook } from "standardwebhooks";
 import { port, readBody } from "./fauxqs-peer";
+import type { ReceivedDelivery } from "../support/webhook-info.ts";
 
 /** One scripted answer; once a script runs out, its last answer repeats (200 when empty). */
 export interface ScriptedResponse {
@@ -8,16 +9,6 @@ export interface ScriptedResponse {
   headers?: Record<string, string>;
   /** Holds the answer back, to exercise the sender's timeout. */
   delayMs?: number;
-}
-
-export interface ReceivedDelivery {
-  receivedAt: number;
-  headers: Record<string, string>;
-  body: string;
-  /** Whether the standardwebhooks library accepted the signature with the registered secret. */
-  verified: boolean;
-  verifyError?: string;
-  answered: number;
 }
 
 interface Endpoint {

@@ -3,20 +3,12 @@ import type { Env } from "../../src/env";
 import { type EventType, type NotificationEvent, buildEvent } from "../../src/notify/events";
 import type { SqsSettings } from "../../src/notify/sqs";
 import { api, call, token } from "./worker";
+import type { ReceivedDelivery } from "./webhook-info";
 
 export interface ReceivedMessage {
   body: string;
   attributes: Record<string, string>;
   messageAttributes: Record<string, { dataType: string; stringValue?: string }>;
-}
-
-export interface ReceivedDelivery {
-  receivedAt: number;
-  headers: Record<string, string>;
-  body: string;
-  verified: boolean;
-  verifyError?: string;
-  answered: number;
 }
 
 export const uniqueId = (prefix: string): string => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
