@@ -13,6 +13,11 @@ export class SourceStreamError extends Error {
   }
 }
 
+/** The caller's own error behind a SourceStreamError; any other error as it is. */
+export function unwrapSource(error: unknown): unknown {
+  return error instanceof SourceStreamError ? error.cause : error;
+}
+
 /**
  * Regroups a stream into parts of exactly `size` bytes (the last may be shorter), so memory
  * stays at one part however long the stream is. Each part is a buffer from `allocate` (by
@@ -69,31 +74,30 @@ export function bodyStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
 
 /**
  * Reads a whole body of at most `bound` bytes, less than a part, into one buffer of that size
- * from the isolate's budget: a small upload holds what it needs, not a whole part. `release`
- * gives the bytes back. Read errors come out as SourceStreamError.
+ * from the isolate's budget and hands it to `use`: a small upload holds what it needs, not a
+ * whole part. The bytes go back to the budget once `use` has settled. A read error comes out
+ * as it is: nothing but the source is read here.
  */
-export async function readBounded(
+export async function withBoundedBody<T>(
   body: ReadableStream<Uint8Array>,
   bound: number,
   budget: BufferBudget,
-): Promise<{ bytes: Uint8Array; release: () => void }> {
+  use: (bytes: Uint8Array) => Promise<T>,
+): Promise<T> {
   // One byte more than the bound: a body that fills it was longer than promised.
   const size = bound + 1;
   if (!budget.tryTake(size)) throw new UploadCapacityError(budget.totalBytes);
-  const source = streamSource(body);
   try {
+    const source = streamSource(body);
     let filled: Filled;
     try {
       filled = await source.fill(new Uint8Array(size), 0, size);
-    } catch (error) {
-      throw new SourceStreamError(error);
+    } finally {
+      source.release();
     }
     if (filled.end > bound) throw new RangeError(`the body is longer than the ${bound} bytes it was declared to be at most`);
-    return { bytes: filled.buffer.subarray(0, filled.end), release: () => budget.give(size) };
-  } catch (error) {
-    budget.give(size);
-    throw error;
+    return await use(filled.buffer.subarray(0, filled.end));
   } finally {
-    source.release();
+    budget.give(size);
   }
 }

@@ -1,7 +1,7 @@
 import type { ByteRange, ObjectBody, ObjectHead, ObjectStorage, PutOptions } from "./object-storage";
 import { StorageError } from "./object-storage";
 import { type BufferBudget, PartBuffers, isolateBufferBudget } from "./buffer-budget";
-import { SourceStreamError, bodyStream, fixedSizeParts, readBounded } from "./parts";
+import { bodyStream, fixedSizeParts, unwrapSource, withBoundedBody } from "./parts";
 
 /** R2 needs equal-sized parts (all but the last) of at least 5 MiB. */
 export const R2_PART_SIZE = 8 * 1024 * 1024;
@@ -30,19 +30,11 @@ export class R2Storage implements ObjectStorage {
       return { key, size: object.size };
     }
     if (options.maxLength !== undefined && options.maxLength < this.partSize) {
-      let small: Awaited<ReturnType<typeof readBounded>>;
-      try {
-        small = await readBounded(body, options.maxLength, this.bufferBudget);
-      } catch (error) {
-        throw error instanceof SourceStreamError ? error.cause : error;
-      }
-      try {
-        const object = await this.#call("put", () => this.bucket.put(key, bodyStream(small.bytes), { httpMetadata }));
+      return withBoundedBody(body, options.maxLength, this.bufferBudget, async (bytes) => {
+        const object = await this.#call("put", () => this.bucket.put(key, bodyStream(bytes), { httpMetadata }));
         if (!object) throw new StorageError(`R2 refused the write of ${key}`, false);
         return { key, size: object.size };
-      } finally {
-        small.release();
-      }
+      });
     }
     return this.#putMultipart(key, body, httpMetadata);
   }
@@ -80,7 +72,7 @@ export class R2Storage implements ObjectStorage {
         await upload.abort().catch(() => undefined);
         // A failure of the source stream (client gone, upload rejected) is not R2's fault:
         // the caller gets that error as it was.
-        throw error instanceof SourceStreamError ? error.cause : error;
+        throw unwrapSource(error);
       }
     } finally {
       buffers.release();

@@ -6,7 +6,7 @@ import type { RetryKind } from "../resilience/retry-budget";
 import type { ByteRange, ObjectBody, ObjectHead, ObjectStorage, PutOptions } from "./object-storage";
 import { StorageError } from "./object-storage";
 import { type BufferBudget, PartBuffers, isolateBufferBudget } from "./buffer-budget";
-import { SourceStreamError, bodyStream, fixedSizeParts, readBounded } from "./parts";
+import { bodyStream, fixedSizeParts, unwrapSource, withBoundedBody } from "./parts";
 import { S3StorageError, escapeXml, parseS3Error, s3ResponseError, s3TransportError, xmlText } from "./s3-errors";
 
 const MiB = 1024 * 1024;
@@ -103,18 +103,10 @@ export class S3Storage implements ObjectStorage {
     const budget = this.#runtime.bufferBudget ?? isolateBufferBudget();
     const bound = options.contentLength ?? options.maxLength;
     if (bound !== undefined && bound < this.#settings.partSize) {
-      let small: Awaited<ReturnType<typeof readBounded>>;
-      try {
-        small = await readBounded(body, bound, budget);
-      } catch (error) {
-        throw unwrapSource(error);
-      }
-      try {
-        await this.#putObject(key, small.bytes, options.contentType, options.signal);
-        return { key, size: small.bytes.byteLength };
-      } finally {
-        small.release();
-      }
+      return withBoundedBody(body, bound, budget, async (bytes) => {
+        await this.#putObject(key, bytes, options.contentType, options.signal);
+        return { key, size: bytes.byteLength };
+      });
     }
     // Buffers of uploaded parts are filled again, so a long upload allocates only the parts in
     // flight plus one instead of leaving one buffer per part to the GC, within the isolate's budget.
@@ -428,10 +420,6 @@ export function bucketUrl(settings: Pick<S3Settings, "bucket" | "endpoint" | "fo
 /** RFC 3986 unreserved characters only, as SigV4's canonical URI expects. */
 export function encodeRfc3986(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-function unwrapSource(error: unknown): unknown {
-  return error instanceof SourceStreamError ? error.cause : error;
 }
 
 function contentTypeHeader(contentType: string | undefined): Record<string, string> {
