@@ -24,6 +24,9 @@ const configSchema = z.object({
     .min(R2_PART_SIZE, `must be at least ${R2_PART_SIZE} bytes (8 MiB), one part`)
     .max(1024 * MiB)
     .default(DEFAULT_UPLOAD_BUFFER_BYTES),
+  // Seconds: how long an upload session stays open, and how long one presigned part URL is valid.
+  UPLOAD_SESSION_TTL: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(24 * 3600),
+  UPLOAD_PART_URL_TTL: z.coerce.number().int().min(60).max(7 * 24 * 3600, "must be at most 7 days, S3's limit for presigned URLs").default(15 * 60),
   AUTH_JWT_SECRET: z.string().min(32, "must be at least 32 characters"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   // S3: formats are checked whenever a value is set; which ones are required depends on the driver.
@@ -90,6 +93,7 @@ export interface Config {
   maxUploadBytes: number;
   /** Part buffers all uploads of one isolate may hold together (see storage/buffer-budget). */
   uploadBufferBytes: number;
+  uploads: UploadSessionConfig;
   authJwtSecret: string;
   logLevel: LogLevel;
   /** Present exactly when storageDriver is "s3". */
@@ -97,6 +101,13 @@ export interface Config {
   notify: NotifyConfig;
   processing: ProcessingConfig;
   resilience: ResilienceConfig;
+}
+
+export interface UploadSessionConfig {
+  /** A session left open this long is aborted by its alarm. */
+  sessionTtlMs: number;
+  /** Validity of one presigned UploadPart URL (S3). */
+  partUrlTtlSeconds: number;
 }
 
 export interface NotifyConfig {
@@ -181,7 +192,7 @@ function missingSettings(input: RawSettings, hasR2Binding: boolean): string[] {
 }
 
 /** Everything but the Durable Object namespaces, which configuration never looks at. */
-export type ConfigSource = Omit<Env, "JOBS" | "PROJECTS" | "CIRCUITS">;
+export type ConfigSource = Omit<Env, "JOBS" | "PROJECTS" | "CIRCUITS" | "UPLOADS">;
 
 /** Validates every setting at once so one message names everything that is wrong. */
 export function loadConfig(env: ConfigSource): Config {
@@ -190,6 +201,8 @@ export function loadConfig(env: ConfigSource): Config {
     STORAGE_DRIVER: blankToUndefined(env.STORAGE_DRIVER),
     MAX_UPLOAD_BYTES: blankToUndefined(env.MAX_UPLOAD_BYTES),
     UPLOAD_BUFFER_BYTES: blankToUndefined(env.UPLOAD_BUFFER_BYTES),
+    UPLOAD_SESSION_TTL: blankToUndefined(env.UPLOAD_SESSION_TTL),
+    UPLOAD_PART_URL_TTL: blankToUndefined(env.UPLOAD_PART_URL_TTL),
     AUTH_JWT_SECRET: env.AUTH_JWT_SECRET,
     LOG_LEVEL: blankToUndefined(env.LOG_LEVEL),
     S3_BUCKET: blankToUndefined(env.S3_BUCKET),
@@ -235,6 +248,7 @@ export function loadConfig(env: ConfigSource): Config {
     storageDriver,
     maxUploadBytes: value.MAX_UPLOAD_BYTES,
     uploadBufferBytes: value.UPLOAD_BUFFER_BYTES,
+    uploads: { sessionTtlMs: value.UPLOAD_SESSION_TTL * 1000, partUrlTtlSeconds: value.UPLOAD_PART_URL_TTL },
     authJwtSecret: value.AUTH_JWT_SECRET,
     logLevel: value.LOG_LEVEL,
     s3: storageDriver === "s3" ? s3Settings(value) : undefined,

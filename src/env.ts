@@ -2,6 +2,7 @@ import type { NotificationEvent } from "./notify/events";
 import type { CircuitObject } from "./objects/circuit";
 import type { JobObject } from "./objects/job";
 import type { ProjectObject } from "./objects/project";
+import type { UploadSessionObject } from "./uploads/session-object";
 
 /** Bindings declared in wrangler.toml. Only src/config.ts reads the plain-string ones. */
 export interface Env {
@@ -10,11 +11,14 @@ export interface Env {
   /** Optional Cloudflare Queue for notifications. */
   EVENTS_QUEUE?: Queue<NotificationEvent>;
   CIRCUITS: DurableObjectNamespace<CircuitObject>;
+  UPLOADS: DurableObjectNamespace<UploadSessionObject>;
   MODELS?: R2Bucket;
   ENVIRONMENT?: string;
   STORAGE_DRIVER?: string;
   MAX_UPLOAD_BYTES?: string;
   UPLOAD_BUFFER_BYTES?: string;
+  UPLOAD_SESSION_TTL?: string;
+  UPLOAD_PART_URL_TTL?: string;
   AUTH_JWT_SECRET?: string;
   LOG_LEVEL?: string;
   SQS_QUEUE_URL?: string;

@@ -7,7 +7,11 @@ export type JobStatus = "queued" | "processing" | "succeeded" | "failed";
 export interface FileInfo {
   name: string;
   size: number;
-  sha256: string;
+  /**
+   * Computed on the way in for direct uploads; for upload sessions null until the processing
+   * pass has read the stored object.
+   */
+  sha256: string | null;
   schema: string;
 }
 
@@ -30,6 +34,8 @@ export interface JobRecord {
   requestId: string;
   createdAt: string;
   updatedAt: string;
+  /** Internal: the SHA-256 the client declared for an upload session; a different one fails the job. */
+  expectedSha256?: string;
   /** Internal: set while an attempt runs, so an attempt the runtime cut off is noticed. */
   attemptStartedAt?: string;
   /** Internal: attempts that never finished (isolate killed, limits hit). */
@@ -48,12 +54,14 @@ export interface AcceptedUpload {
   status: "queued";
   file: FileInfo;
   links: { self: string };
+  /** Present when the model came through an upload session. */
+  upload?: { uploadId: string };
 }
 
-export type JobView = Omit<JobRecord, "objectKey" | "requestId" | "attemptStartedAt" | "lostAttempts">;
+export type JobView = Omit<JobRecord, "objectKey" | "requestId" | "attemptStartedAt" | "lostAttempts" | "expectedSha256">;
 
 export function jobView(record: JobRecord): JobView {
-  const { objectKey: _objectKey, requestId: _requestId, attemptStartedAt: _started, lostAttempts: _lost, ...view } = record;
+  const { objectKey: _objectKey, requestId: _requestId, attemptStartedAt: _started, lostAttempts: _lost, expectedSha256: _expected, ...view } = record;
   return view;
 }
 

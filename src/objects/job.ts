@@ -299,6 +299,7 @@ export class JobObject extends DurableObject<Env> {
     } catch (error) {
       throw fromStorage(error, "read");
     }
+    await this.#verifyChecksum(record);
     const run = () => withDeadline(processor.process(this.#chunks.source(size)), config.processing.timeoutMs);
     const summary = await circuits.guard("processor", run, {
       permit,
@@ -321,6 +322,23 @@ export class JobObject extends DurableObject<Env> {
       throw fromStorage(error, "write");
     }
     return summary;
+  }
+
+  /**
+   * An upload session's model is hashed here, from the job's copy: the bytes went to storage
+   * without passing the Worker. A SHA-256 the client declared must match.
+   */
+  async #verifyChecksum(record: JobRecord): Promise<void> {
+    if (record.file.sha256 !== null) return;
+    const computed = await this.#chunks.sha256();
+    const expected = record.expectedSha256?.toLowerCase();
+    if (expected !== undefined && expected !== computed) {
+      throw new ProcessingError(
+        "checksum_mismatch",
+        `The stored model's SHA-256 is ${computed}, not the ${expected} declared when the upload session was created. Upload the file again.`,
+      );
+    }
+    record.file.sha256 = computed;
   }
 
   async #fail(record: JobRecord, failure: ProcessingError, log: Logger): Promise<void> {

@@ -4,6 +4,7 @@ declare namespace Cloudflare {
     CIRCUITS: import("../../src/env").Env["CIRCUITS"];
     MODELS?: R2Bucket;
     PROJECTS: import("../../src/env").Env["PROJECTS"];
+    UPLOADS: import("../../src/env").Env["UPLOADS"];
     FIXTURES_URL: string;
     FAUXQS_URL: string;
     FAUXQS_CONTROL_URL: string;
@@ -18,6 +19,6 @@ declare namespace Cloudflare {
   }
   interface GlobalProps {
     mainModule: typeof import("../../src/index");
-    durableNamespaces: "JobObject" | "ProjectObject" | "CircuitObject";
+    durableNamespaces: "JobObject" | "ProjectObject" | "CircuitObject" | "UploadSessionObject";
   }
 }
