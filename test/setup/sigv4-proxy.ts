@@ -1,12 +1,14 @@
 // A SigV4-verifying reverse proxy in front of s3rver (which checks only the access key id).
 // Every request's signature is recomputed with AWS's own signer (@smithy/signature-v4) and
 // a mismatch is answered like S3 does: 403 <Error><Code>SignatureDoesNotMatch</Code>.
-// It also records every request and implements AbortMultipartUpload, which s3rver 3.7 lacks,
-// so tests can assert what was sent and that no multipart upload was left behind.
+// Presigned (query-signed) requests are verified the same way, with the signer's presign, and
+// refused once X-Amz-Expires has passed. It also records every request and supplies what
+// s3rver 3.7 lacks, as S3 does it: AbortMultipartUpload and ListParts (s3rver answers 405 to
+// both) and the ETag, order and size checks of CompleteMultipartUpload (s3rver checks none).
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { type IncomingMessage, request as httpRequest, type Server, type ServerResponse, createServer } from "node:http";
 import { join } from "node:path";
 import type { FaultRule, PendingUpload, RecordedRequest, S3Operation, UploadsReport } from "../support/s3-peer-info.ts";
@@ -71,6 +73,7 @@ export async function startSigV4Proxy(options: ProxyOptions): Promise<SigV4Proxy
       contentSha256: header(req, "x-amz-content-sha256"),
       bytes: body.byteLength,
       signature: "missing",
+      presigned: url.searchParams.has("X-Amz-Signature"),
       status: 0,
       startedAt,
       endedAt: 0,
@@ -84,9 +87,10 @@ export async function startSigV4Proxy(options: ProxyOptions): Promise<SigV4Proxy
       sendError(res, status, code, message);
     };
 
-    const verdict = await verifySignature(req, url, body, options.credentials);
+    const verdict = entry.presigned ? await verifyPresigned(req, url, options.credentials) : await verifySignature(req, url, body, options.credentials);
     entry.signature = verdict;
     if (verdict === "missing") return reply(403, "AccessDenied", "Anonymous access is not allowed.");
+    if (verdict === "expired") return reply(403, "AccessDenied", "Request has expired");
     if (verdict === "unknown-key") return reply(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
     if (verdict === "mismatch") {
       return reply(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.");
@@ -122,6 +126,18 @@ export async function startSigV4Proxy(options: ProxyOptions): Promise<SigV4Proxy
       entry.status = 204;
       res.writeHead(204).end();
       return;
+    }
+
+    if (operation === "ListParts") {
+      const listing = listParts(options.s3rverDirectory, bucket, key, url.searchParams);
+      if (listing === null) return reply(404, "NoSuchUpload", "The specified multipart upload does not exist.");
+      entry.status = 200;
+      res.writeHead(200, { "content-type": "application/xml" }).end(listing);
+      return;
+    }
+    if (operation === "CompleteMultipartUpload") {
+      const refusal = checkCompletion(options.s3rverDirectory, bucket, url.searchParams.get("uploadId") ?? "", body.toString("utf8"));
+      if (refusal) return reply(refusal.status, refusal.code, refusal.message);
     }
 
     const upstream = await forward(options.upstream, req, url, body);
@@ -199,7 +215,7 @@ function classify(method: string, key: string, query: URLSearchParams): S3Operat
     case "DELETE":
       return query.has("uploadId") ? "AbortMultipartUpload" : "DeleteObject";
     case "GET":
-      return "GetObject";
+      return query.has("uploadId") ? "ListParts" : "GetObject";
     case "HEAD":
       return "HeadObject";
     default:
@@ -256,6 +272,130 @@ async function verifySignature(
   const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? ""))?.[1];
   const expectedHeaders = /SignedHeaders=([^,]+)/.exec(String(signed.headers.authorization ?? ""))?.[1];
   return expected === signature && expectedHeaders === signedHeaderList ? "valid" : "mismatch";
+}
+
+const PRESIGN_PARAMS = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"];
+
+/**
+ * A presigned request: signs the same request again with the signer's presign (S3 presigned
+ * URLs carry UNSIGNED-PAYLOAD) and compares signatures; past X-Amz-Date + X-Amz-Expires it is
+ * refused as S3 refuses it.
+ */
+async function verifyPresigned(req: IncomingMessage, url: URL, credentials: Record<string, string>): Promise<RecordedRequest["signature"]> {
+  const params = url.searchParams;
+  if (params.get("X-Amz-Algorithm") !== "AWS4-HMAC-SHA256") return "mismatch";
+  const credential = /^([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request$/.exec(params.get("X-Amz-Credential") ?? "");
+  if (!credential) return "mismatch";
+  const [, accessKeyId = "", , region = "", service = ""] = credential;
+  const secretAccessKey = credentials[accessKeyId];
+  if (secretAccessKey === undefined) return "unknown-key";
+  const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(params.get("X-Amz-Date") ?? "");
+  const expiresIn = Number(params.get("X-Amz-Expires"));
+  if (!date || !Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 604_800) return "mismatch";
+  const signingDate = new Date(`${date[1]}-${date[2]}-${date[3]}T${date[4]}:${date[5]}:${date[6]}Z`);
+  const signedHeaders = (params.get("X-Amz-SignedHeaders") ?? "").split(";").filter(Boolean);
+  const headers: Record<string, string> = { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" };
+  for (const name of signedHeaders) {
+    const value = header(req, name);
+    if (value === null) return "mismatch";
+    headers[name] = value;
+  }
+  const query: Record<string, string | string[]> = {};
+  for (const [name, value] of params) {
+    if (PRESIGN_PARAMS.includes(name)) continue;
+    const seen = query[name];
+    query[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  const path = url.pathname
+    .split("/")
+    .map((segment) => encodeRfc3986(decodeURIComponent(segment)))
+    .join("/");
+  const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey }, region, service, sha256: Sha256, uriEscapePath: false, applyChecksum: false });
+  const presigned = await signer.presign(
+    { method: req.method ?? "GET", protocol: "http:", hostname: url.hostname, path, query, headers },
+    {
+      signingDate,
+      expiresIn,
+      signingRegion: region,
+      signingService: service,
+      signableHeaders: new Set(signedHeaders),
+      unsignableHeaders: new Set(["x-amz-content-sha256"]),
+      unhoistableHeaders: new Set(["x-amz-content-sha256"]),
+    },
+  );
+  if (presigned.query["X-Amz-Signature"] !== params.get("X-Amz-Signature")) return "mismatch";
+  return Date.now() > signingDate.getTime() + expiresIn * 1000 ? "expired" : "valid";
+}
+
+interface StoredUploadPart {
+  partNumber: number;
+  size: number;
+  etag: string;
+}
+
+/** The parts s3rver keeps for an upload: files named by part number, each with a `.md5` beside it. */
+function storedParts(root: string, bucket: string, uploadId: string): StoredUploadPart[] | null {
+  const dir = uploadDir(root, bucket, uploadId);
+  if (!/^[0-9a-f]+$/.test(uploadId) || !existsSync(dir)) return null;
+  return readdirSync(dir)
+    .filter((name) => /^\d+$/.test(name) && existsSync(join(dir, `${name}.md5`)))
+    .map((name) => ({
+      partNumber: Number(name),
+      size: statSync(join(dir, name)).size,
+      etag: `"${readFileSync(join(dir, `${name}.md5`), "utf8").trim()}"`,
+    }))
+    .sort((a, b) => a.partNumber - b.partNumber);
+}
+
+/** S3's ListParts answer, with max-parts and part-number-marker paging. */
+function listParts(root: string, bucket: string, key: string, query: URLSearchParams): string | null {
+  const parts = storedParts(root, bucket, query.get("uploadId") ?? "");
+  if (parts === null) return null;
+  const marker = Number(query.get("part-number-marker") ?? 0);
+  const max = Math.min(1000, Number(query.get("max-parts") ?? 1000));
+  const after = parts.filter((part) => part.partNumber > marker);
+  const page = after.slice(0, max);
+  const truncated = after.length > page.length;
+  const last = page.at(-1)?.partNumber ?? marker;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+    `<Bucket>${bucket}</Bucket><Key>${escapeXml(key)}</Key><UploadId>${query.get("uploadId") ?? ""}</UploadId>` +
+    `<PartNumberMarker>${marker}</PartNumberMarker><NextPartNumberMarker>${last}</NextPartNumberMarker>` +
+    `<MaxParts>${max}</MaxParts><IsTruncated>${truncated}</IsTruncated>` +
+    page
+      .map((part) => `<Part><PartNumber>${part.partNumber}</PartNumber><ETag>${escapeXml(part.etag)}</ETag><Size>${part.size}</Size></Part>`)
+      .join("") +
+    "</ListPartsResult>"
+  );
+}
+
+/** What S3 checks on CompleteMultipartUpload and s3rver does not: each part's ETag, their order, their sizes. */
+function checkCompletion(root: string, bucket: string, uploadId: string, xml: string): { status: number; code: string; message: string } | null {
+  const stored = storedParts(root, bucket, uploadId);
+  if (stored === null) return { status: 404, code: "NoSuchUpload", message: "The specified multipart upload does not exist." };
+  const named = [...xml.matchAll(/<Part>[\s\S]*?<\/Part>/g)].map((match) => ({
+    partNumber: Number(/<PartNumber>(\d+)<\/PartNumber>/.exec(match[0])?.[1]),
+    etag: (/<ETag>([\s\S]*?)<\/ETag>/.exec(match[0])?.[1] ?? "").replace(/&quot;/g, '"').replace(/"/g, ""),
+  }));
+  if (named.length === 0) return { status: 400, code: "MalformedXML", message: "The XML you provided was not well-formed." };
+  const byNumber = new Map(stored.map((part) => [part.partNumber, part]));
+  for (const [index, part] of named.entries()) {
+    if (index > 0 && part.partNumber <= (named[index - 1]?.partNumber ?? 0)) {
+      return { status: 400, code: "InvalidPartOrder", message: "The list of parts was not in ascending order." };
+    }
+    const found = byNumber.get(part.partNumber);
+    if (!found || found.etag.replace(/"/g, "") !== part.etag) {
+      return { status: 400, code: "InvalidPart", message: "One or more of the specified parts could not be found or its entity tag did not match." };
+    }
+    if (index < named.length - 1 && found.size < 5 * 1024 * 1024) {
+      return { status: 400, code: "EntityTooSmall", message: "Your proposed upload is smaller than the minimum allowed object size." };
+    }
+  }
+  return null;
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 function encodeRfc3986(text: string): string {
