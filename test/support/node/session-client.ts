@@ -1,0 +1,141 @@
+// A Node client of the upload-session API, as a browser or CLI would use it: create, send the
+// parts where the part URLs say (presigned S3 or the service), list, complete. Shared by the
+// end-to-end tests and the benchmark.
+import { createReadStream, readFileSync, statSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { Readable } from "node:stream";
+
+export interface Session {
+  uploadId: string;
+  partSize: number;
+  partCount: number;
+  size: number;
+  links: { self: string };
+}
+
+export interface PartTarget {
+  url: string;
+  method: "PUT";
+  headers: Record<string, string>;
+  expiresAt: string;
+}
+
+export interface ListedSession {
+  status: string;
+  parts: { partNumber: number; size: number; etag: string }[];
+  jobId?: string;
+}
+
+export class SessionClient {
+  constructor(
+    readonly base: string,
+    readonly token: string,
+    readonly projectId: string,
+  ) {}
+
+  async #json<T>(method: string, path: string, body?: unknown, expected = 200): Promise<T> {
+    const response = await fetch(`${this.base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (response.status !== expected) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return JSON.parse(text) as T;
+  }
+
+  create(filename: string, size: number, sha256?: string): Promise<Session> {
+    return this.#json("POST", `/v1/projects/${this.projectId}/uploads`, { filename, size, ...(sha256 ? { sha256 } : {}) }, 201);
+  }
+
+  target(session: Session, partNumber: number): Promise<PartTarget> {
+    return this.#json("GET", `${session.links.self}/parts/${partNumber}`);
+  }
+
+  list(session: Session): Promise<ListedSession> {
+    return this.#json("GET", session.links.self);
+  }
+
+  complete(session: Session, parts: { partNumber: number; etag: string }[]): Promise<{ jobId: string; links: { self: string }; upload: { uploadId: string } }> {
+    return this.#json("POST", `${session.links.self}/complete`, { parts }, 202);
+  }
+
+  job(jobId: string): Promise<Record<string, unknown>> {
+    return this.#json("GET", `/v1/jobs/${jobId}`);
+  }
+
+  async waitForJob(jobId: string, timeoutMs: number): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = await this.job(jobId);
+      if (job.status === "succeeded" || job.status === "failed" || Date.now() > deadline) return job;
+      await new Promise((done) => setTimeout(done, 250));
+    }
+  }
+
+  /** Sends one part of `path` where its part URL says; answers the ETag. */
+  async sendPart(session: Session, path: string, partNumber: number): Promise<string> {
+    const target = await this.target(session, partNumber);
+    const { start, end } = partRange(session, partNumber);
+    const response = await fetch(target.url, {
+      method: target.method,
+      headers: { ...target.headers, "content-length": String(end - start) },
+      body: Readable.toWeb(createReadStream(path, { start, end: end - 1 })) as ReadableStream<Uint8Array>,
+      duplex: "half",
+    } as RequestInit & { duplex: "half" });
+    const text = await response.text();
+    if (response.status !== 200) throw new Error(`part ${partNumber}: ${response.status} ${text}`);
+    const etag = response.headers.get("etag");
+    if (!etag) throw new Error(`part ${partNumber}: no ETag in the answer`);
+    return etag;
+  }
+
+  /** Sends `parts` with at most `concurrency` in flight; answers their ETags. */
+  async sendParts(session: Session, path: string, parts: number[], concurrency: number): Promise<{ partNumber: number; etag: string }[]> {
+    const queue = [...parts];
+    const done: { partNumber: number; etag: string }[] = [];
+    const worker = async () => {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) done.push({ partNumber: next, etag: await this.sendPart(session, path, next) });
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, parts.length) }, worker));
+    return done.sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  /**
+   * Starts part `partNumber` and drops the connection after `bytes` of it, as a client whose
+   * network went away; resolves once the socket is gone.
+   */
+  async cutPart(session: Session, path: string, partNumber: number, bytes: number): Promise<void> {
+    const target = await this.target(session, partNumber);
+    const { start, end } = partRange(session, partNumber);
+    const url = new URL(target.url);
+    const req = httpRequest({
+      host: url.hostname,
+      port: url.port,
+      method: "PUT",
+      path: url.pathname + url.search,
+      headers: { ...target.headers, "content-length": String(end - start) },
+    });
+    const closed = new Promise<void>((done) => req.once("close", () => done()));
+    req.on("error", () => undefined);
+    req.on("response", (res) => res.resume());
+    for await (const chunk of createReadStream(path, { start, end: start + bytes - 1 })) {
+      if (!req.write(chunk)) await new Promise((done) => req.once("drain", done));
+    }
+    await new Promise((done) => setTimeout(done, 200));
+    req.destroy();
+    await closed;
+  }
+}
+
+export function partRange(session: Session, partNumber: number): { start: number; end: number } {
+  const start = (partNumber - 1) * session.partSize;
+  return { start, end: Math.min(session.size, start + session.partSize) };
+}
+
+export const fileSize = (path: string): number => statSync(path).size;
+
+/** The copies gen-large-ifc.mjs wrote: one IFCPROJECT per copy. */
+export function copiesIn(path: string): number {
+  return readFileSync(path, "latin1").match(/=\s*IFCPROJECT\s*\(/g)?.length ?? 0;
+}
