@@ -323,7 +323,7 @@ async function verifyPresigned(req: IncomingMessage, url: URL, credentials: Reco
       unhoistableHeaders: new Set(["x-amz-content-sha256"]),
     },
   );
-  if (presigned.query["X-Amz-Signature"] !== params.get("X-Amz-Signature")) return "mismatch";
+  if (presigned.query?.["X-Amz-Signature"] !== params.get("X-Amz-Signature")) return "mismatch";
   return Date.now() > signingDate.getTime() + expiresIn * 1000 ? "expired" : "valid";
 }
 
