@@ -27,11 +27,15 @@ export interface ListedSession {
 }
 
 export class SessionClient {
-  constructor(
-    readonly base: string,
-    readonly token: string,
-    readonly projectId: string,
-  ) {}
+  readonly base: string;
+  readonly token: string;
+  readonly projectId: string;
+
+  constructor(base: string, token: string, projectId: string) {
+    this.base = base;
+    this.token = token;
+    this.projectId = projectId;
+  }
 
   async #json<T>(method: string, path: string, body?: unknown, expected = 200): Promise<T> {
     const response = await fetch(`${this.base}${path}`, {
