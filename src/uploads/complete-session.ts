@@ -5,10 +5,11 @@ import { sanitizeFilename } from "../ingest/sanitize-filename";
 import { SNIFF_WINDOW_BYTES, sniffStep } from "../ingest/step-sniffer";
 import type { JobDirectory } from "../objects/job-directory";
 import { type AcceptedUpload, type JobRecord, jobLink } from "../objects/job-record";
-import { type MultipartSessions, type ObjectStorage, type PartRef, type StoredPart, StorageError } from "../storage/object-storage";
+import { type MultipartSessions, type ObjectHead, type ObjectStorage, type PartRef, type StoredPart, StorageError } from "../storage/object-storage";
 import { streamSource } from "../streams/byte-source";
 import type { UploadSession } from "./session-record";
 import { checkCompletion } from "./session-rules";
+import { closedProblem } from "./problems";
 import type { GuardedCall } from "./storage-calls";
 
 export interface CompletionDeps {
@@ -45,28 +46,38 @@ export async function completeSession(
   const { guarded, multipart } = deps;
   const key = session.objectKey;
   const retry = (problem: unknown) => new CompletionFailed(problem, true);
-  let stored: StoredPart[];
-  try {
-    stored = (await guarded("list the parts", (signal) => multipart.listParts(key, session.storageUploadId, { signal }))) ?? confirmed;
-  } catch (error) {
-    // The store no longer knows the upload: an earlier completion may have finished it.
-    if (!(await objectComplete(deps, session))) throw retry(error);
-    stored = confirmed;
-  }
-  const plan = { partSize: session.partSize, partCount: session.partCount };
-  const alreadyJoined = await isJoined(deps, session, stored);
-  if (!alreadyJoined) {
-    const check = checkCompletion(stored, named, session.size, plan);
-    if (!check.ok) throw retry(incomplete(check));
+  // The store's "no such upload" and "invalid part" are answers, not failures: kept apart
+  // from the guard's error mapping so the completion can act on them.
+  const answer = async <T>(call: () => Promise<T>): Promise<T | StorageError> => {
     try {
-      await guarded(
-        "complete the upload",
-        (signal) => multipart.complete(key, session.storageUploadId, check.parts, { signal }),
-      );
+      return await call();
     } catch (error) {
-      if (error instanceof StorageError && error.code === "invalid-part") throw retry(incomplete({ reason: "mismatch", mismatchedParts: [] }));
+      if (error instanceof StorageError && (error.code === "no-such-upload" || error.code === "invalid-part")) return error;
+      throw error;
+    }
+  };
+  let listed: StoredPart[] | null | StorageError;
+  try {
+    listed = await guarded("list the parts", (signal) => answer(() => multipart.listParts(key, session.storageUploadId, { signal })));
+  } catch (error) {
+    throw retry(error);
+  }
+  // The store no longer knows the upload: an earlier completion may have joined it already.
+  let joined = listed instanceof StorageError ? await objectComplete(deps, session) : false;
+  if (listed instanceof StorageError && !joined) throw new CompletionFailed(closedProblem("aborted", "The storage no longer holds this upload."), false);
+  const stored = listed instanceof StorageError || listed === null ? confirmed : listed;
+  if (!joined) {
+    const check = checkCompletion(stored, named, session.size, { partSize: session.partSize, partCount: session.partCount });
+    if (!check.ok) throw retry(incomplete(check));
+    let completed: ObjectHead | StorageError;
+    try {
+      completed = await guarded("complete the upload", (signal) => answer(() => multipart.complete(key, session.storageUploadId, check.parts, { signal })));
+    } catch (error) {
       throw retry(error);
     }
+    if (completed instanceof StorageError && completed.code === "invalid-part") throw retry(incomplete({ reason: "mismatch", mismatchedParts: [] }));
+    joined = !(completed instanceof StorageError) || (await objectComplete(deps, session));
+    if (!joined) throw new CompletionFailed(closedProblem("aborted", "The storage no longer holds this upload."), false);
   }
 
   let schema: string;
@@ -107,10 +118,6 @@ export async function completeSession(
   };
   await deps.jobs.accept(record, reply);
   return { reply, parts: stored };
-}
-
-async function isJoined(deps: CompletionDeps, session: UploadSession, stored: StoredPart[]): Promise<boolean> {
-  return stored.length > 0 ? false : objectComplete(deps, session);
 }
 
 async function objectComplete(deps: CompletionDeps, session: UploadSession): Promise<boolean> {

@@ -14,6 +14,7 @@ import {
   getSession,
   putPart,
   send,
+  sessionObject,
   sessionsPath,
   stepModel,
 } from "../support/upload-sessions";
@@ -158,6 +159,35 @@ describe("upload sessions (memory storage)", () => {
     expect(second.nextCursor).toBeUndefined();
     const other = await caller(uniqueProject());
     expect(((await (await send(other, "GET", sessionsPath(other.projectId))).json()) as { uploads: unknown[] }).uploads).toEqual([]);
+  });
+});
+
+describe("upload sessions: completions cut off", () => {
+  for (const driver of ["memory", "r2"] as const) {
+    it(`finishes the job when the store joined the parts but the completion never recorded it (${driver})`, async () => {
+      const who = await caller(uniqueProject(), driver === "r2" ? { STORAGE_DRIVER: "r2" } : {});
+      const bytes = stepModel(SIZE);
+      const { session, etags } = await uploadAll(who, bytes);
+      const held = await sessionObject(session.uploadId).get();
+      const objectKey = held?.session.objectKey ?? "";
+      const storageUploadId = held?.session.storageUploadId ?? "";
+      // The earlier completion got as far as the store's own completion, then its isolate died.
+      if (driver === "r2") await env.MODELS?.resumeMultipartUpload(objectKey, storageUploadId).complete(etags);
+      else await isolateMemoryStorage.multipart.complete(objectKey, storageUploadId, etags);
+      const completed = await send(who, "POST", `${session.links.self}/complete`, { json: { parts: etags } });
+      expect(completed.status, await completed.clone().text()).toBe(202);
+      expect(((await completed.json()) as AcceptedUpload).jobId).toBe(objectKey.split("/")[3]);
+    });
+  }
+
+  it("closes the session with 409 when the store lost the upload and holds no object", async () => {
+    const who = await caller(uniqueProject());
+    const bytes = stepModel(SIZE);
+    const { session, etags } = await uploadAll(who, bytes);
+    const held = await sessionObject(session.uploadId).get();
+    await isolateMemoryStorage.multipart.abort(held?.session.objectKey ?? "", held?.session.storageUploadId ?? "");
+    await expectProblem(await send(who, "POST", `${session.links.self}/complete`, { json: { parts: etags } }), 409, "upload-closed");
+    expect((await getSession(who, session)).status).toBe("aborted");
   });
 });
 
