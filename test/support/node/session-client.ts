@@ -2,8 +2,8 @@
 // parts where the part URLs say (presigned S3 or the service), list, complete. Shared by the
 // end-to-end tests and the benchmark.
 import { createReadStream, readFileSync, statSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
-import { Readable } from "node:stream";
 
 export interface Session {
   uploadId: string;
@@ -77,16 +77,13 @@ export class SessionClient {
     }
   }
 
-  /** Sends one part of `path` where its part URL says; answers the ETag. */
-  async sendPart(session: Session, path: string, partNumber: number): Promise<string> {
-    const target = await this.target(session, partNumber);
+  /** Sends one part of `path` where its part URL says (asked for now, or given); answers the ETag. */
+  async sendPart(session: Session, path: string, partNumber: number, located?: Promise<PartTarget>): Promise<string> {
+    const target = await (located ?? this.target(session, partNumber));
     const { start, end } = partRange(session, partNumber);
-    const response = await fetch(target.url, {
-      method: target.method,
-      headers: { ...target.headers, "content-length": String(end - start) },
-      body: Readable.toWeb(createReadStream(path, { start, end: end - 1 })) as ReadableStream<Uint8Array>,
-      duplex: "half",
-    } as RequestInit & { duplex: "half" });
+    // One part in memory, as a browser's Blob slice or the SDK's part buffer.
+    const body = await readSlice(path, start, end);
+    const response = await fetch(target.url, { method: target.method, headers: { ...target.headers, "content-length": String(body.byteLength) }, body });
     const text = await response.text();
     if (response.status !== 200) throw new Error(`part ${partNumber}: ${response.status} ${text}`);
     const etag = response.headers.get("etag");
@@ -94,12 +91,29 @@ export class SessionClient {
     return etag;
   }
 
-  /** Sends `parts` with at most `concurrency` in flight; answers their ETags. */
+  /**
+   * Sends `parts` with at most `concurrency` in flight; answers their ETags. Each part's URL is
+   * asked for while the part before it is still uploading, as Uppy does.
+   */
   async sendParts(session: Session, path: string, parts: number[], concurrency: number): Promise<{ partNumber: number; etag: string }[]> {
     const queue = [...parts];
+    const targets = new Map<number, Promise<PartTarget>>();
+    const located = (n: number): Promise<PartTarget> => {
+      const known = targets.get(n);
+      if (known) return known;
+      const asked = this.target(session, n);
+      // Asked ahead: a failure is reported when the part is sent.
+      asked.catch(() => undefined);
+      targets.set(n, asked);
+      return asked;
+    };
     const done: { partNumber: number; etag: string }[] = [];
     const worker = async () => {
-      for (let next = queue.shift(); next !== undefined; next = queue.shift()) done.push({ partNumber: next, etag: await this.sendPart(session, path, next) });
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+        const upcoming = queue[0];
+        if (upcoming !== undefined) located(upcoming);
+        done.push({ partNumber: next, etag: await this.sendPart(session, path, next, located(next)) });
+      }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, parts.length) }, worker));
     return done.sort((a, b) => a.partNumber - b.partNumber);
@@ -138,6 +152,22 @@ export function partRange(session: Session, partNumber: number): { start: number
 }
 
 export const fileSize = (path: string): number => statSync(path).size;
+
+async function readSlice(path: string, start: number, end: number): Promise<Uint8Array<ArrayBuffer>> {
+  const file = await open(path, "r");
+  try {
+    const bytes = new Uint8Array(end - start);
+    let at = 0;
+    while (at < bytes.byteLength) {
+      const { bytesRead } = await file.read(bytes, at, bytes.byteLength - at, start + at);
+      if (bytesRead === 0) throw new Error(`${path} ended at ${start + at}`);
+      at += bytesRead;
+    }
+    return bytes;
+  } finally {
+    await file.close();
+  }
+}
 
 /** The copies gen-large-ifc.mjs wrote: one IFCPROJECT per copy. */
 export function copiesIn(path: string): number {
