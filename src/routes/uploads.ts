@@ -95,7 +95,7 @@ export const uploads = new Hono<AppEnv>()
     const closed = await stub.close(Date.now());
     if (!closed.closed) {
       if (closed.status === "aborted") return c.body(null, 204);
-      throw closedProblem(publicStatus({ status: closed.status, expiresAt: session.expiresAt }, Date.now()));
+      throw closedProblem(closed.status);
     }
     try {
       const multipart = multipartOf(c.var.storage);
@@ -159,7 +159,7 @@ export const uploads = new Hono<AppEnv>()
         headers: { "Retry-After": "5" },
       });
     }
-    if (claim.state === "closed") throw closedProblem(publicStatus({ status: claim.status, expiresAt: new Date(0).toISOString() }, 0));
+    if (claim.state === "closed") throw closedProblem(claim.status);
     const storage = c.var.storage;
     try {
       const done = await completeSession(

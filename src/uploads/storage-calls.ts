@@ -9,8 +9,7 @@ import { closedProblem } from "./problems";
 export type GuardedCall = <T>(operation: string, call: (signal: AbortSignal) => Promise<T>, classify?: (error: unknown) => CallOutcome) => Promise<T>;
 
 /** Only the store's own failures count against the breaker; refusals and broken client bodies do not. */
-export const storageFault = (error: unknown): CallOutcome =>
-  error instanceof StorageError && error.retryable ? "failure" : error instanceof StorageError ? "client-error" : "client-error";
+export const storageFault = (error: unknown): CallOutcome => (error instanceof StorageError && error.retryable ? "failure" : "client-error");
 
 /**
  * Every storage call of an upload session, behind the `storage` breaker with its deadline

@@ -5,12 +5,11 @@
 // refused once X-Amz-Expires has passed. It also records every request and supplies what
 // s3rver 3.7 lacks, as S3 does it: AbortMultipartUpload and ListParts (s3rver answers 405 to
 // both) and the ETag, order and size checks of CompleteMultipartUpload (s3rver checks none).
-import { Sha256 } from "@aws-crypto/sha256-js";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { type IncomingMessage, request as httpRequest, type Server, type ServerResponse, createServer } from "node:http";
-import { join } from "node:path";
+import { checkCompletion, listParts, uploadDir, uploadsOnDisk } from "./s3rver-multipart.ts";
+import { header, verifyPresigned, verifySignature } from "./sigv4-verify.ts";
 import type { FaultRule, PendingUpload, RecordedRequest, S3Operation, UploadsReport } from "../support/s3-peer-info.ts";
 
 export type { FaultRule, PendingUpload, RecordedRequest, S3Operation };
@@ -31,9 +30,6 @@ export interface SigV4Proxy {
   pendingUploads(): PendingUpload[];
   close(): Promise<void>;
 }
-
-const AUTH_PATTERN =
-  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
 
 export async function startSigV4Proxy(options: ProxyOptions): Promise<SigV4Proxy> {
   const recorded: RecordedRequest[] = [];
@@ -223,191 +219,6 @@ function classify(method: string, key: string, query: URLSearchParams): S3Operat
   }
 }
 
-/** Recomputes the signature with @smithy/signature-v4 from what the request declares it signed. */
-async function verifySignature(
-  req: IncomingMessage,
-  url: URL,
-  body: Buffer,
-  credentials: Record<string, string>,
-): Promise<RecordedRequest["signature"]> {
-  const match = AUTH_PATTERN.exec(header(req, "authorization") ?? "");
-  if (!match) return "missing";
-  const [, accessKeyId = "", , region = "", service = "", signedHeaderList = "", signature = ""] = match;
-  const secretAccessKey = credentials[accessKeyId];
-  if (secretAccessKey === undefined) return "unknown-key";
-  const amzDate = header(req, "x-amz-date") ?? "";
-  const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
-  if (!date) return "mismatch";
-  const signingDate = new Date(`${date[1]}-${date[2]}-${date[3]}T${date[4]}:${date[5]}:${date[6]}Z`);
-
-  const signedHeaders = signedHeaderList.split(";");
-  const headers: Record<string, string> = {};
-  for (const name of signedHeaders) {
-    const value = header(req, name);
-    if (value === null) return "mismatch";
-    headers[name] = value;
-  }
-  const query: Record<string, string | string[]> = {};
-  for (const [name, value] of url.searchParams) {
-    const seen = query[name];
-    query[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
-  }
-  // S3 signs the key URI-encoded once: rebuild that from the decoded path, as S3 does.
-  const path = url.pathname
-    .split("/")
-    .map((segment) => encodeRfc3986(decodeURIComponent(segment)))
-    .join("/");
-  const signer = new SignatureV4({
-    credentials: { accessKeyId, secretAccessKey },
-    region,
-    service,
-    sha256: Sha256,
-    uriEscapePath: false,
-    applyChecksum: false,
-  });
-  const signed = await signer.sign(
-    { method: req.method ?? "GET", protocol: "http:", hostname: url.hostname, path, query, headers, body },
-    { signingDate, signingRegion: region, signingService: service, signableHeaders: new Set(signedHeaders) },
-  );
-  const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? ""))?.[1];
-  const expectedHeaders = /SignedHeaders=([^,]+)/.exec(String(signed.headers.authorization ?? ""))?.[1];
-  return expected === signature && expectedHeaders === signedHeaderList ? "valid" : "mismatch";
-}
-
-const PRESIGN_PARAMS = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"];
-
-/**
- * A presigned request: signs the same request again with the signer's presign (S3 presigned
- * URLs carry UNSIGNED-PAYLOAD) and compares signatures; past X-Amz-Date + X-Amz-Expires it is
- * refused as S3 refuses it.
- */
-async function verifyPresigned(req: IncomingMessage, url: URL, credentials: Record<string, string>): Promise<RecordedRequest["signature"]> {
-  const params = url.searchParams;
-  if (params.get("X-Amz-Algorithm") !== "AWS4-HMAC-SHA256") return "mismatch";
-  const credential = /^([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request$/.exec(params.get("X-Amz-Credential") ?? "");
-  if (!credential) return "mismatch";
-  const [, accessKeyId = "", , region = "", service = ""] = credential;
-  const secretAccessKey = credentials[accessKeyId];
-  if (secretAccessKey === undefined) return "unknown-key";
-  const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(params.get("X-Amz-Date") ?? "");
-  const expiresIn = Number(params.get("X-Amz-Expires"));
-  if (!date || !Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 604_800) return "mismatch";
-  const signingDate = new Date(`${date[1]}-${date[2]}-${date[3]}T${date[4]}:${date[5]}:${date[6]}Z`);
-  const signedHeaders = (params.get("X-Amz-SignedHeaders") ?? "").split(";").filter(Boolean);
-  const headers: Record<string, string> = { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" };
-  for (const name of signedHeaders) {
-    const value = header(req, name);
-    if (value === null) return "mismatch";
-    headers[name] = value;
-  }
-  const query: Record<string, string | string[]> = {};
-  for (const [name, value] of params) {
-    if (PRESIGN_PARAMS.includes(name)) continue;
-    const seen = query[name];
-    query[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
-  }
-  const path = url.pathname
-    .split("/")
-    .map((segment) => encodeRfc3986(decodeURIComponent(segment)))
-    .join("/");
-  const signer = new SignatureV4({ credentials: { accessKeyId, secretAccessKey }, region, service, sha256: Sha256, uriEscapePath: false, applyChecksum: false });
-  const presigned = await signer.presign(
-    { method: req.method ?? "GET", protocol: "http:", hostname: url.hostname, path, query, headers },
-    {
-      signingDate,
-      expiresIn,
-      signingRegion: region,
-      signingService: service,
-      signableHeaders: new Set(signedHeaders),
-      unsignableHeaders: new Set(["x-amz-content-sha256"]),
-      unhoistableHeaders: new Set(["x-amz-content-sha256"]),
-    },
-  );
-  if (presigned.query?.["X-Amz-Signature"] !== params.get("X-Amz-Signature")) return "mismatch";
-  return Date.now() > signingDate.getTime() + expiresIn * 1000 ? "expired" : "valid";
-}
-
-interface StoredUploadPart {
-  partNumber: number;
-  size: number;
-  etag: string;
-}
-
-/** The parts s3rver keeps for an upload: files named by part number, each with a `.md5` beside it. */
-function storedParts(root: string, bucket: string, uploadId: string): StoredUploadPart[] | null {
-  const dir = uploadDir(root, bucket, uploadId);
-  if (!/^[0-9a-f]+$/.test(uploadId) || !existsSync(dir)) return null;
-  return readdirSync(dir)
-    .filter((name) => /^\d+$/.test(name) && existsSync(join(dir, `${name}.md5`)))
-    .map((name) => ({
-      partNumber: Number(name),
-      size: statSync(join(dir, name)).size,
-      etag: `"${readFileSync(join(dir, `${name}.md5`), "utf8").trim()}"`,
-    }))
-    .sort((a, b) => a.partNumber - b.partNumber);
-}
-
-/** S3's ListParts answer, with max-parts and part-number-marker paging. */
-function listParts(root: string, bucket: string, key: string, query: URLSearchParams): string | null {
-  const parts = storedParts(root, bucket, query.get("uploadId") ?? "");
-  if (parts === null) return null;
-  const marker = Number(query.get("part-number-marker") ?? 0);
-  const max = Math.min(1000, Number(query.get("max-parts") ?? 1000));
-  const after = parts.filter((part) => part.partNumber > marker);
-  const page = after.slice(0, max);
-  const truncated = after.length > page.length;
-  const last = page.at(-1)?.partNumber ?? marker;
-  return (
-    `<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
-    `<Bucket>${bucket}</Bucket><Key>${escapeXml(key)}</Key><UploadId>${query.get("uploadId") ?? ""}</UploadId>` +
-    `<PartNumberMarker>${marker}</PartNumberMarker><NextPartNumberMarker>${last}</NextPartNumberMarker>` +
-    `<MaxParts>${max}</MaxParts><IsTruncated>${truncated}</IsTruncated>` +
-    page
-      .map((part) => `<Part><PartNumber>${part.partNumber}</PartNumber><ETag>${escapeXml(part.etag)}</ETag><Size>${part.size}</Size></Part>`)
-      .join("") +
-    "</ListPartsResult>"
-  );
-}
-
-/** What S3 checks on CompleteMultipartUpload and s3rver does not: each part's ETag, their order, their sizes. */
-function checkCompletion(root: string, bucket: string, uploadId: string, xml: string): { status: number; code: string; message: string } | null {
-  const stored = storedParts(root, bucket, uploadId);
-  if (stored === null) return { status: 404, code: "NoSuchUpload", message: "The specified multipart upload does not exist." };
-  const named = [...xml.matchAll(/<Part>[\s\S]*?<\/Part>/g)].map((match) => ({
-    partNumber: Number(/<PartNumber>(\d+)<\/PartNumber>/.exec(match[0])?.[1]),
-    etag: (/<ETag>([\s\S]*?)<\/ETag>/.exec(match[0])?.[1] ?? "").replace(/&quot;/g, '"').replace(/"/g, ""),
-  }));
-  if (named.length === 0) return { status: 400, code: "MalformedXML", message: "The XML you provided was not well-formed." };
-  const byNumber = new Map(stored.map((part) => [part.partNumber, part]));
-  for (const [index, part] of named.entries()) {
-    if (index > 0 && part.partNumber <= (named[index - 1]?.partNumber ?? 0)) {
-      return { status: 400, code: "InvalidPartOrder", message: "The list of parts was not in ascending order." };
-    }
-    const found = byNumber.get(part.partNumber);
-    if (!found || found.etag.replace(/"/g, "") !== part.etag) {
-      return { status: 400, code: "InvalidPart", message: "One or more of the specified parts could not be found or its entity tag did not match." };
-    }
-    if (index < named.length - 1 && found.size < 5 * 1024 * 1024) {
-      return { status: 400, code: "EntityTooSmall", message: "Your proposed upload is smaller than the minimum allowed object size." };
-    }
-  }
-  return null;
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-
-function encodeRfc3986(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-function header(req: IncomingMessage, name: string): string | null {
-  const value = req.headers[name];
-  if (value === undefined) return null;
-  return Array.isArray(value) ? value.join(",") : value;
-}
-
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -450,17 +261,4 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
   const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>${requestId}</RequestId></Error>`;
   res.writeHead(status, { "content-type": "application/xml", "x-amz-request-id": requestId });
   res.end(xml);
-}
-
-/** s3rver keeps an unfinished multipart upload as a folder `<dir>/<bucket>/._S3rver_uploads/<uploadId>`. */
-function uploadDir(root: string, bucket: string, uploadId: string): string {
-  return join(root, bucket, "._S3rver_uploads", uploadId);
-}
-
-function uploadsOnDisk(root: string): string[] {
-  if (!existsSync(root)) return [];
-  return readdirSync(root).flatMap((bucket) => {
-    const dir = join(root, bucket, "._S3rver_uploads");
-    return existsSync(dir) ? readdirSync(dir) : [];
-  });
 }
