@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { PROJECT_ID_PATTERN } from "../ingest/sanitize-filename";
 import { MAX_PARTS } from "./session-rules";
+import { decodeCursor } from "./upload-index";
 
 export const projectParams = z.object({
   projectId: z.string().regex(PROJECT_ID_PATTERN, "must match [A-Za-z0-9_-]{1,64}"),
@@ -39,7 +40,11 @@ export const completeBody = z.object({
 
 export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).max(200).optional(),
+  cursor: z
+    .string()
+    .max(200)
+    .refine((cursor) => decodeCursor(cursor) !== null, "is not a cursor from an earlier page")
+    .optional(),
 });
 
 const storedPart = z.object({ partNumber: z.number().int(), size: z.number().int(), etag: z.string() });

@@ -1,8 +1,11 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ProblemBody } from "../../src/http/problem";
 import type { AcceptedUpload } from "../../src/objects/job-record";
 import { isolateMemoryStorage } from "../../src/storage/memory";
+import { StorageError } from "../../src/storage/object-storage";
+import { UploadSessionObject } from "../../src/uploads/session-object";
 import type { SessionListing } from "../../src/uploads/session-record";
 import { getJob, runAttempt } from "../support/processing";
 import { api, call, sha256Hex, uniqueProject } from "../support/worker";
@@ -159,6 +162,8 @@ describe("upload sessions (memory storage)", () => {
     expect(second.nextCursor).toBeUndefined();
     const other = await caller(uniqueProject());
     expect(((await (await send(other, "GET", sessionsPath(other.projectId))).json()) as { uploads: unknown[] }).uploads).toEqual([]);
+    await expectProblem(await send(who, "GET", `${sessionsPath(who.projectId)}?cursor=not-ours!`), 400, "validation-failed");
+    await expectProblem(await send(who, "GET", `${sessionsPath(who.projectId)}?limit=0`), 400, "validation-failed");
   });
 });
 
@@ -311,3 +316,38 @@ describe("upload sessions: bad input", () => {
 async function call0(path: string): Promise<Response> {
   return call(new Request(api(path)));
 }
+
+describe("upload session expiry when storage fails", () => {
+  it("keeps retrying the abort from its alarm until storage answers", async () => {
+    const who = await caller(uniqueProject());
+    const session = await createSession(who, { filename: "t.ifc", size: SIZE });
+    const stub = sessionObject(session.uploadId);
+    let failures = 1;
+    await runInDurableObject(stub, (object: UploadSessionObject) =>
+      UploadSessionObject.overrideForTests(object, {
+        circuitScope: `t-${crypto.randomUUID()}/`,
+        storage: (configured) => ({
+          ...configured,
+          multipart: {
+            create: (key) => isolateMemoryStorage.multipart.create(key),
+            uploadPart: (key, id, n, body, size) => isolateMemoryStorage.multipart.uploadPart(key, id, n, body, size),
+            listParts: (key, id) => isolateMemoryStorage.multipart.listParts(key, id),
+            complete: (key, id, parts) => isolateMemoryStorage.multipart.complete(key, id, parts),
+            abort: async (key, id) => {
+              if (failures-- > 0) throw new StorageError("storage down", true);
+              await isolateMemoryStorage.multipart.abort(key, id);
+            },
+          },
+        }),
+      }),
+    );
+    expect(await expire(session.uploadId)).toBe(true);
+    const retryAt = await runInDurableObject(stub, (_object: UploadSessionObject, state) => state.storage.getAlarm());
+    expect(retryAt).toBeGreaterThan(Date.now());
+    const held = await stub.get();
+    expect(isolateMemoryStorage.multipart.pending()).toContain(held?.session.storageUploadId);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(isolateMemoryStorage.multipart.pending()).not.toContain(held?.session.storageUploadId);
+    expect(await runInDurableObject(stub, (_object: UploadSessionObject, state) => state.storage.getAlarm())).toBeNull();
+  });
+});
