@@ -1,3 +1,5 @@
+import type { BufferBudget } from "./buffer-budget";
+import { bodyStream, withBoundedBody } from "./parts";
 import { StorageError, type MultipartCallOptions, type MultipartSessions, type ObjectHead, type PartRef, type StoredPart } from "./object-storage";
 
 /**
@@ -5,7 +7,10 @@ import { StorageError, type MultipartCallOptions, type MultipartSessions, type O
  * answers null and callers keep the parts R2 confirmed; R2 checks the ETags on completion.
  */
 export class R2Multipart implements MultipartSessions {
-  constructor(private readonly bucket: R2Bucket) {}
+  constructor(
+    private readonly bucket: R2Bucket,
+    private readonly bufferBudget: BufferBudget,
+  ) {}
 
   async create(key: string, options: MultipartCallOptions & { contentType?: string } = {}): Promise<string> {
     const httpMetadata = options.contentType ? { contentType: options.contentType } : undefined;
@@ -13,11 +18,17 @@ export class R2Multipart implements MultipartSessions {
     return upload.uploadId;
   }
 
+  /**
+   * The part is read into a buffer from the isolate's budget first and sent from it as a
+   * stream: local R2 (wrangler dev) keeps the bytes of a request body piped into it well past
+   * the write, as it does for a streamed put (README, upload memory).
+   */
   async uploadPart(key: string, uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, size: number): Promise<StoredPart> {
-    // R2 needs the length up front; the stream must deliver exactly that many bytes.
-    const sized = body.pipeThrough(new FixedLengthStream(size));
-    const part = await r2Call("uploadPart", () => this.bucket.resumeMultipartUpload(key, uploadId).uploadPart(partNumber, sized));
-    return { partNumber: part.partNumber, size, etag: part.etag };
+    return withBoundedBody(body, size, this.bufferBudget, async (bytes) => {
+      if (bytes.byteLength !== size) throw new RangeError(`part ${partNumber} ended after ${bytes.byteLength} of its ${size} bytes`);
+      const part = await r2Call("uploadPart", () => this.bucket.resumeMultipartUpload(key, uploadId).uploadPart(partNumber, bodyStream(bytes)));
+      return { partNumber: part.partNumber, size, etag: part.etag };
+    });
   }
 
   async listParts(): Promise<null> {
