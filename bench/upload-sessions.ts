@@ -130,6 +130,7 @@ async function partsWithPeak(server: DevServer, send: () => Promise<void>): Prom
 async function r2Memory(path: string, bytes: number): Promise<{ rows: Record<string, string | number>[]; overFloor: number }> {
   const rows: Record<string, string | number>[] = [];
   const token = await devToken(["bench"]);
+  console.log("floor: the same part PUTs to a Worker that only drains them ...");
   const floorServer = await startDevServer({ config: "bench/baseline/wrangler.toml" });
   let floor: { seconds: number; idle: number; peak: number };
   try {
@@ -154,6 +155,8 @@ async function r2Memory(path: string, bytes: number): Promise<{ rows: Record<str
   } finally {
     await floorServer.stop();
   }
+  console.log(`floor: ${(floor.seconds).toFixed(1)} s, VmHWM ${mib(floor.peak)} MiB`);
+  console.log("upload session through the part endpoint into local R2 ...");
   const server = await startDevServer({ vars: quiet });
   let ours: { seconds: number; idle: number; peak: number };
   try {
@@ -164,6 +167,7 @@ async function r2Memory(path: string, bytes: number): Promise<{ rows: Record<str
   } finally {
     await server.stop();
   }
+  console.log(`session: ${ours.seconds.toFixed(1)} s, VmHWM ${mib(ours.peak)} MiB`);
   const row = (label: string, m: { seconds: number; idle: number; peak: number }, over: string) => ({
     worker: label,
     "size MiB": mib(bytes),
