@@ -1,12 +1,12 @@
-import type { Logger } from "../http/log";
-import { ProblemError } from "../http/problem";
+import type { Logger } from "../lib/log";
+import { ProblemError } from "../lib/problem";
 import { acceptHeader } from "../ingest/inspect-stream";
 import { sanitizeFilename } from "../ingest/sanitize-filename";
 import { SNIFF_WINDOW_BYTES, sniffStep } from "../ingest/step-sniffer";
-import type { JobDirectory } from "../objects/job-directory";
-import { type AcceptedUpload, type JobRecord, jobLink } from "../objects/job-record";
+import type { JobDirectory } from "../jobs/client";
+import { type AcceptedUpload, type JobRecord, jobLink } from "../jobs/record";
 import { type MultipartSessions, type ObjectHead, type ObjectStorage, type PartRef, type StoredPart, StorageError } from "../storage/object-storage";
-import { streamSource } from "../streams/byte-source";
+import { streamSource } from "../lib/byte-source";
 import type { UploadSession } from "./session-record";
 import { checkCompletion } from "./session-rules";
 import { closedProblem } from "./problems";

@@ -1,4 +1,4 @@
-import { ProblemError } from "../http/problem";
+import { ProblemError } from "../lib/problem";
 import { tooLarge } from "../ingest/inspect-stream";
 import { modelObjectKey, sanitizeFilename } from "../ingest/sanitize-filename";
 import type { MultipartSessions } from "../storage/object-storage";

@@ -1,4 +1,4 @@
-import { ProblemError } from "../http/problem";
+import { ProblemError } from "../lib/problem";
 import type { MultipartSessions, StoredPart } from "../storage/object-storage";
 import type { UploadSession } from "./session-record";
 import { expectedPartSize } from "./session-rules";

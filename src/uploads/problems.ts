@@ -1,4 +1,4 @@
-import { ProblemError } from "../http/problem";
+import { ProblemError } from "../lib/problem";
 
 /** A session that is completed, aborted or expired takes no more parts or completions. */
 export function closedProblem(status: string, detail?: string): ProblemError {

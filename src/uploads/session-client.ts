@@ -1,5 +1,4 @@
-import type { Env } from "../env";
-import { notFound } from "../http/problem";
+import { notFound } from "../lib/problem";
 import type { StoredPart } from "../storage/object-storage";
 import type { UploadSession } from "./session-record";
 import type { UploadSessionObject } from "./session-object";

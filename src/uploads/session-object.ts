@@ -1,10 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
-import type { Env } from "../env";
-import { createLogger } from "../http/log";
-import type { AcceptedUpload } from "../objects/job-record";
+import { createLogger } from "../lib/log";
+import type { AcceptedUpload } from "../jobs/record";
 import { backoffDelayMs } from "../resilience/backoff";
-import { CircuitClient } from "../resilience-runtime/guard";
+import { CircuitClient } from "../circuits/client";
 import { loggedStorage } from "../storage/logged-storage";
 import { StorageError, type ObjectStorage, type StoredPart } from "../storage/object-storage";
 import { selectStorage } from "../storage/select-storage";

@@ -1,4 +1,4 @@
-import type { AcceptedUpload } from "../objects/job-record";
+import type { AcceptedUpload } from "../jobs/record";
 import type { StoredPart } from "../storage/object-storage";
 
 /** `completing` is internal (shown as open): a completion holds the session for a while. */

@@ -1,4 +1,4 @@
-import type { AcceptedUpload } from "../objects/job-record";
+import type { AcceptedUpload } from "../jobs/record";
 import type { StoredPart } from "../storage/object-storage";
 import type { SessionStatus, UploadSession } from "./session-record";
 

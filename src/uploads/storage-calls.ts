@@ -1,8 +1,8 @@
-import type { Logger } from "../http/log";
-import { ProblemError } from "../http/problem";
+import type { Logger } from "../lib/log";
+import { ProblemError } from "../lib/problem";
 import { CircuitOpenError, DependencyTimeoutError } from "../resilience/errors";
 import type { CallOutcome } from "../resilience/breaker";
-import type { CircuitClient } from "../resilience-runtime/guard";
+import type { CircuitClient } from "../circuits/client";
 import { UploadCapacityError } from "../storage/buffer-budget";
 import { type MultipartSessions, type ObjectStorage, StorageError } from "../storage/object-storage";
 import { closedProblem } from "./problems";

@@ -2,7 +2,7 @@
 // the bucket through presigned URLs the proxy verifies with AWS's own signer.
 import { AwsClient } from "aws4fetch";
 import { describe, expect, it } from "vitest";
-import type { AcceptedUpload } from "../../src/objects/job-record";
+import type { AcceptedUpload } from "../../src/jobs/record";
 import type { CreatedSessionView } from "../../src/uploads/session-record";
 import { injectFault, operations, peer, pendingUploads, proxyRequests, readAll, s3Overrides, testStorage } from "../support/s3";
 import { sha256Hex } from "../support/worker";

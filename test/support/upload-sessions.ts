@@ -1,7 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import type { Env } from "../../src/env";
 import type { UploadSessionObject } from "../../src/uploads/session-object";
 import type { CreatedSessionView, SessionView } from "../../src/uploads/session-record";
 import { api, call, token } from "./worker";

@@ -1,10 +1,10 @@
 declare namespace Cloudflare {
   interface Env {
-    JOBS: import("../../src/env").Env["JOBS"];
-    CIRCUITS: import("../../src/env").Env["CIRCUITS"];
+    JOBS: DurableObjectNamespace<import("../../src/index").JobObject>;
+    CIRCUITS: DurableObjectNamespace<import("../../src/index").CircuitObject>;
     MODELS?: R2Bucket;
-    PROJECTS: import("../../src/env").Env["PROJECTS"];
-    UPLOADS: import("../../src/env").Env["UPLOADS"];
+    PROJECTS: DurableObjectNamespace<import("../../src/index").ProjectObject>;
+    UPLOADS: DurableObjectNamespace<import("../../src/index").UploadSessionObject>;
     FIXTURES_URL: string;
     FAUXQS_URL: string;
     FAUXQS_CONTROL_URL: string;

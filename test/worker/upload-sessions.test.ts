@@ -1,8 +1,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { ProblemBody } from "../../src/http/problem";
-import type { AcceptedUpload } from "../../src/objects/job-record";
+import type { ProblemBody } from "../../src/lib/problem";
+import type { AcceptedUpload } from "../../src/jobs/record";
 import { isolateMemoryStorage } from "../../src/storage/memory";
 import { StorageError } from "../../src/storage/object-storage";
 import { UploadSessionObject } from "../../src/uploads/session-object";
