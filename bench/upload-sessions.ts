@@ -19,7 +19,7 @@ import { mib, printTable } from "./table.ts";
 const megabytes = Number(process.env.BENCH_SESSIONS_MB ?? 1000);
 const rounds = Number(process.env.BENCH_SESSIONS_ROUNDS ?? 3);
 const partSize = 8 * 1024 * 1024;
-const concurrency = 4;
+const concurrency = Number(process.env.BENCH_SESSIONS_CONCURRENCY ?? 4);
 const TARGET_RATIO = 1.1;
 const MEMORY_MARGIN = 64 * 1024 * 1024;
 // Processing stays out of the way: the benchmark measures the upload alone.

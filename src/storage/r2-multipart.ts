@@ -1,5 +1,7 @@
 import type { BufferBudget } from "./buffer-budget";
-import { bodyStream, withBoundedBody } from "./parts";
+import { streamSource } from "../lib/byte-source";
+import { partPool } from "./part-pool";
+import { bodyStream } from "./parts";
 import { StorageError, type MultipartCallOptions, type MultipartSessions, type ObjectHead, type PartRef, type StoredPart } from "./object-storage";
 
 /**
@@ -19,16 +21,29 @@ export class R2Multipart implements MultipartSessions {
   }
 
   /**
-   * The part is read into a buffer from the isolate's budget first and sent from it as a
-   * stream: local R2 (wrangler dev) keeps the bytes of a request body piped into it well past
-   * the write, as it does for a streamed put (README, upload memory).
+   * The part is read into a buffer of the isolate's budget first, reused from part to part, and
+   * sent from it as a stream: local R2 (wrangler dev) keeps the bytes of a request body piped
+   * into it well past the write, as it does for a streamed put (README, upload memory).
    */
   async uploadPart(key: string, uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, size: number): Promise<StoredPart> {
-    return withBoundedBody(body, size, this.bufferBudget, async (bytes) => {
-      if (bytes.byteLength !== size) throw new RangeError(`part ${partNumber} ended after ${bytes.byteLength} of its ${size} bytes`);
+    const pool = partPool(this.bufferBudget);
+    let buffer = pool.take(size);
+    try {
+      const source = streamSource(body);
+      try {
+        const filled = await source.fill(buffer, 0, size);
+        buffer = filled.buffer;
+        if (filled.end !== size) throw new RangeError(`part ${partNumber} ended after ${filled.end} of its ${size} bytes`);
+        if ((await source.fill(new Uint8Array(1), 0, 1)).end > 0) throw new RangeError(`part ${partNumber} is longer than its ${size} bytes`);
+      } finally {
+        source.release();
+      }
+      const bytes = buffer;
       const part = await r2Call("uploadPart", () => this.bucket.resumeMultipartUpload(key, uploadId).uploadPart(partNumber, bodyStream(bytes)));
       return { partNumber: part.partNumber, size, etag: part.etag };
-    });
+    } finally {
+      pool.give(buffer);
+    }
   }
 
   async listParts(): Promise<null> {
