@@ -127,6 +127,20 @@ async function partsWithPeak(server: DevServer, send: () => Promise<void>): Prom
   return { seconds: (performance.now() - started) / 1000, idle, peak };
 }
 
+async function partEndpointPeak(path: string, bytes: number, token: string, vars: Record<string, string>): Promise<{ seconds: number; idle: number; peak: number }> {
+  const server = await startDevServer({ vars });
+  try {
+    const client = new SessionClient(server.url, token, "bench", { viaService: true });
+    const measured = await partsWithPeak(server, async () => {
+      await throughSession(client, path, bytes, "parts.ifc");
+    });
+    console.log(`  ${measured.seconds.toFixed(1)} s, VmHWM ${mib(measured.peak)} MiB`);
+    return measured;
+  } finally {
+    await server.stop();
+  }
+}
+
 async function r2Memory(path: string, bytes: number): Promise<{ rows: Record<string, string | number>[]; overFloor: number }> {
   const rows: Record<string, string | number>[] = [];
   const token = await devToken(["bench"]);
@@ -157,17 +171,17 @@ async function r2Memory(path: string, bytes: number): Promise<{ rows: Record<str
   }
   console.log(`floor: ${(floor.seconds).toFixed(1)} s, VmHWM ${mib(floor.peak)} MiB`);
   console.log("upload session through the part endpoint into local R2 ...");
-  const server = await startDevServer({ vars: quiet });
-  let ours: { seconds: number; idle: number; peak: number };
+  const ours = await partEndpointPeak(path, bytes, token, quiet);
+  // The same part requests through the same endpoint into S3 (s3rver, outside workerd): what the
+  // Worker itself holds, without the local R2 simulator that runs inside the same workerd.
+  console.log("upload session through the part endpoint into S3 ...");
+  const peer = await startS3Peer({ bucket: "ifc-bench-part-endpoint" });
+  let viaS3: { seconds: number; idle: number; peak: number };
   try {
-    const client = new SessionClient(server.url, token, "bench");
-    ours = await partsWithPeak(server, async () => {
-      await throughSession(client, path, bytes, "r2.ifc");
-    });
+    viaS3 = await partEndpointPeak(path, bytes, token, { ...s3Settings(peer), ...quiet });
   } finally {
-    await server.stop();
+    await peer.stop();
   }
-  console.log(`session: ${ours.seconds.toFixed(1)} s, VmHWM ${mib(ours.peak)} MiB`);
   const row = (label: string, m: { seconds: number; idle: number; peak: number }, over: string) => ({
     worker: label,
     "size MiB": mib(bytes),
@@ -179,6 +193,7 @@ async function r2Memory(path: string, bytes: number): Promise<{ rows: Record<str
   });
   rows.push(row("bare Worker draining the same part PUTs (floor)", floor, "-"));
   rows.push(row("upload session: part endpoint -> local R2 multipart", ours, mib(ours.peak - floor.peak)));
+  rows.push(row("upload session: part endpoint -> S3 (s3rver outside workerd)", viaS3, mib(viaS3.peak - floor.peak)));
   return { rows, overFloor: ours.peak - floor.peak };
 }
 

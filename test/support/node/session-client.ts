@@ -30,11 +30,13 @@ export class SessionClient {
   readonly base: string;
   readonly token: string;
   readonly projectId: string;
+  readonly viaService: boolean;
 
-  constructor(base: string, token: string, projectId: string) {
+  constructor(base: string, token: string, projectId: string, options: { viaService?: boolean } = {}) {
     this.base = base;
     this.token = token;
     this.projectId = projectId;
+    this.viaService = options.viaService ?? false;
   }
 
   async #json<T>(method: string, path: string, body?: unknown, expected = 200): Promise<T> {
@@ -52,7 +54,15 @@ export class SessionClient {
     return this.#json("POST", `/v1/projects/${this.projectId}/uploads`, { filename, size, ...(sha256 ? { sha256 } : {}) }, 201);
   }
 
+  /**
+   * Where part `partNumber` goes. `viaService` sends it to the service's part endpoint even when
+   * storage could take it directly (S3), as a benchmark comparing the two does.
+   */
   target(session: Session, partNumber: number): Promise<PartTarget> {
+    if (this.viaService) {
+      const url = `${this.base}${session.links.self}/parts/${partNumber}`;
+      return Promise.resolve({ url, method: "PUT", headers: { authorization: `Bearer ${this.token}` }, expiresAt: "" });
+    }
     return this.#json("GET", `${session.links.self}/parts/${partNumber}`);
   }
 
