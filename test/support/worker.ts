@@ -12,7 +12,7 @@ export interface ExpectedModel {
   counts: Record<string, number>;
 }
 
-/** The real models of ../shared/fixtures/ifc that expected.jsonl describes. */
+/** The real models of test/fixtures/ifc that its expected.jsonl describes. */
 export const REFERENCE_MODELS = [
   "AC20-FZK-Haus.ifc",
   "ISSUE_044_test_IFCCOMPOSITEPROFILEDEF.ifc",
