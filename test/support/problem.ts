@@ -26,11 +26,15 @@ const INTERNALS = /\bat [^\s"]+ \(|\bat [^\s"]+:\d+:\d+|\.(?:ts|js|mjs):\d+|\b\w
  * x-request-id header, and no stack or internal error text anywhere in the body. Answers the
  * body for further checks of its extensions.
  */
-export async function expectProblem(response: Response, status: number, slug: string): Promise<Problem> {
+export async function expectProblem<Extensions extends object = Record<never, never>>(
+  response: Response,
+  status: number,
+  slug: string,
+): Promise<Problem & Extensions> {
   const text = await response.text();
   expect(response.status, text).toBe(status);
   expect(response.headers.get("content-type")).toBe("application/problem+json");
-  const problem = JSON.parse(text) as Problem;
+  const problem = JSON.parse(text) as Problem & Extensions;
   expect(problem.type).toBe(`${PROBLEM_TYPE_BASE}${slug}`);
   expect(problem.status).toBe(status);
   expect(problem.title).toEqual(expect.any(String));

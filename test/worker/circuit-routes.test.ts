@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CircuitSnapshot } from "../../src/resilience/circuit-state";
+import { expectProblem } from "../support/problem";
 import { scopedApp, type ScopedApp } from "../support/scoped-app";
 import { api, fixture, token } from "../support/worker";
 
@@ -49,17 +50,10 @@ describe("what clients see of the storage breaker", () => {
       } as RequestInit),
     );
     const elapsed = performance.now() - started;
-    expect(response.status).toBe(503);
-    expect(response.headers.get("content-type")).toBe("application/problem+json");
     const retryAfter = Number(response.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThanOrEqual(59);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    expect(await response.json()).toMatchObject({
-      type: "https://docs.ifc-ingest.example/problems/circuit-open",
-      status: 503,
-      dependency: "storage",
-      circuit: "open",
-    });
+    expect(await expectProblem(response, 503, "circuit-open")).toMatchObject({ dependency: "storage", circuit: "open" });
     expect(watched.pulls()).toBe(0);
     expect(elapsed).toBeLessThan(50);
   });
@@ -70,7 +64,7 @@ describe("what clients see of the storage breaker", () => {
     const headers = { ...(await auth(["demo"])), "idempotency-key": `k-${crypto.randomUUID()}` };
     const bytes = await fixture("test.ifc");
     const refused = await app.fetch(new Request(api("/v1/projects/demo/models"), { method: "POST", body: bytes, headers }));
-    expect(refused.status).toBe(503);
+    await expectProblem(refused, 503, "circuit-open");
     const other = scopedApp();
     const accepted = await other.fetch(new Request(api("/v1/projects/demo/models"), { method: "POST", body: bytes, headers }));
     expect(accepted.status).toBe(202);
@@ -82,13 +76,13 @@ describe("what clients see of the storage breaker", () => {
       const response = await app.fetch(
         new Request(api("/v1/projects/demo/models"), { method: "POST", body: "not an ifc file at all", headers: await auth(["demo"]) }),
       );
-      expect(response.status).toBe(415);
+      await expectProblem(response, 415, "not-ifc");
     }
     const big = await app.fetch(
       new Request(api("/v1/projects/demo/models"), { method: "POST", body: await fixture("test.ifc"), headers: await auth(["demo"]) }),
       { MAX_UPLOAD_BYTES: "1000" },
     );
-    expect(big.status).toBe(413);
+    await expectProblem(big, 413, "payload-too-large");
     await app.settled();
     const snapshot = await app.circuit("storage").snapshot({ key: "storage", policy }, Date.now());
     expect(snapshot).toMatchObject({ state: "closed", consecutiveFailures: 0, counters: { failures: 0, timeouts: 0 } });
@@ -106,7 +100,7 @@ describe("what clients see of the storage breaker", () => {
     const broken = await app.fetch(new Request(api("/v1/projects/demo/models"), { method: "POST", body: "garbage", headers }), {
       BREAKER_RESET_MS: "1",
     });
-    expect(broken.status).toBe(400);
+    await expectProblem(broken, 400, "invalid-multipart");
     await app.settled();
     const admission = await app.circuit("storage").admit({ key: "storage", policy: fast }, Date.now());
     expect(admission).toMatchObject({ allowed: true, probe: true });
@@ -165,12 +159,11 @@ describe("GET /v1/ops/circuits", () => {
 
   it("is forbidden to a token limited to some projects", async () => {
     const response = await scopedApp().fetch(new Request(api("/v1/ops/circuits"), { headers: await auth(["demo"]) }));
-    expect(response.status).toBe(403);
-    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    await expectProblem(response, 403, "forbidden");
   });
 
   it("demands a token", async () => {
     const response = await scopedApp().fetch(new Request(api("/v1/ops/circuits")));
-    expect(response.status).toBe(401);
+    await expectProblem(response, 401, "unauthorized");
   });
 });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { CircuitSnapshot } from "../../src/resilience/circuit-state";
+import { expectProblem } from "../support/problem";
 import { scopedApp, type ScopedApp } from "../support/scoped-app";
 import { peer, s3Overrides, testStorage } from "../support/s3";
 import { api, sha256Hex, token } from "../support/worker";
@@ -106,8 +107,7 @@ describe("storage faults through a real S3 peer", () => {
     await fault("503");
     for (let i = 1; i <= 5; i++) {
       const response = await uploadModel(ifcModel(i));
-      expect(response.status).toBe(503);
-      expect(((await response.json()) as { type: string }).type).toBe("https://docs.ifc-ingest.example/problems/storage-unavailable");
+      await expectProblem(response, 503, "storage-unavailable");
       // The adapter retries each PutObject inline, but the breaker counts the upload once.
       expect((await proxyStats()).byMethod.PUT).toBe(TRIES * i);
       if (i === 4) expect((await snapshot()).state).toBe("closed");
@@ -124,9 +124,8 @@ describe("storage faults through a real S3 peer", () => {
       const started = performance.now();
       const response = await uploadModel(ifcModel(100 + i));
       timings.push(performance.now() - started);
-      expect(response.status).toBe(503);
       expect(Number(response.headers.get("retry-after"))).toBe(1);
-      expect(((await response.json()) as { type: string }).type).toBe("https://docs.ifc-ingest.example/problems/circuit-open");
+      await expectProblem(response, 503, "circuit-open");
     }
     const after = await proxyStats();
     expect(after.requests).toBe(before.requests);

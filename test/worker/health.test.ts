@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { expectProblem } from "../support/problem";
 import { api, call, token } from "../support/worker";
 
 describe("health routes", () => {
@@ -16,9 +17,7 @@ describe("health routes", () => {
   });
 
   it("demands a token for readiness", async () => {
-    const response = await call(new Request(api("/readyz")));
-    expect(response.status).toBe(401);
-    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    await expectProblem(await call(new Request(api("/readyz"))), 401, "unauthorized");
   });
 
   it("reports 503 when storage is unreachable", async () => {
@@ -35,7 +34,6 @@ describe("health routes", () => {
     const broken = { STORAGE_DRIVER: "r2", MODELS: undefined };
     expect((await call(new Request(api("/healthz")), broken)).status).toBe(200);
     const response = await call(new Request(api("/readyz"), { headers: { authorization: `Bearer ${await token(["*"])}` } }), broken);
-    expect(response.status).toBe(500);
-    expect(((await response.json()) as { detail: string }).detail).toContain("MODELS");
+    expect((await expectProblem(response, 500, "misconfigured")).detail).toContain("MODELS");
   });
 });

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ProblemBody } from "../../src/http/problem";
 import { isolateBufferBudget } from "../../src/storage/buffer-budget";
+import { expectProblem } from "../support/problem";
 import { api, call, expectedModels, fixture, REFERENCE_MODELS, sha256Hex, token, uniqueProject, upload, type ExpectedModel } from "../support/worker";
 
 const r2 = { STORAGE_DRIVER: "r2" } as const;
@@ -21,17 +21,6 @@ function multipartBody(name: string, bytes: Uint8Array, field = "file"): FormDat
   form.append("note", "uploaded by the test suite");
   form.append(field, new File([bytes], name, { type: "application/octet-stream" }));
   return form;
-}
-
-async function expectProblem(response: Response, status: number, slug: string): Promise<ProblemBody> {
-  expect(response.status).toBe(status);
-  expect(response.headers.get("content-type")).toBe("application/problem+json");
-  const body = (await response.json()) as ProblemBody;
-  expect(body.type).toBe(`https://docs.ifc-ingest.example/problems/${slug}`);
-  expect(body.status).toBe(status);
-  expect(body.requestId).toBe(response.headers.get("x-request-id"));
-  expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+|Error:/);
-  return body;
 }
 
 async function storedKeys(projectId: string): Promise<string[]> {
