@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { CircuitSnapshot } from "../../src/resilience/circuit-state";
 import { expectProblem } from "../support/problem";
 import { scopedApp, type ScopedApp } from "../support/scoped-app";
+import { watchedBody } from "../support/streams";
 import { api, fixture, token } from "../support/worker";
 
 /** The test environment's settings (wrangler.toml [env.test] leaves the defaults). */
@@ -19,28 +20,11 @@ async function openBreaker(app: ScopedApp, key: string, policyOverride = policy)
 
 const auth = async (projects: string[]) => ({ authorization: `Bearer ${await token(projects)}` });
 
-/** A body that records whether anyone read from it. */
-function watchedBody(bytes: Uint8Array): { body: ReadableStream<Uint8Array>; pulls: () => number } {
-  let pulls = 0;
-  const body = new ReadableStream<Uint8Array>(
-    {
-      pull(controller) {
-        pulls++;
-        controller.enqueue(bytes);
-        controller.close();
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  return { body, pulls: () => pulls };
-}
-
 describe("what clients see of the storage breaker", () => {
   it("answers 503 circuit-open with Retry-After before reading the upload body", async () => {
     const app = scopedApp();
     await openBreaker(app, "storage");
     const watched = watchedBody(await fixture("test.ifc"));
-    const started = performance.now();
     const response = await app.fetch(
       new Request(api("/v1/projects/demo/models?filename=a.ifc"), {
         method: "POST",
@@ -49,13 +33,12 @@ describe("what clients see of the storage breaker", () => {
         duplex: "half",
       } as RequestInit),
     );
-    const elapsed = performance.now() - started;
     const retryAfter = Number(response.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThanOrEqual(59);
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect(await expectProblem(response, 503, "circuit-open")).toMatchObject({ dependency: "storage", circuit: "open" });
+    // Refused before the body was touched: the fast path is this, its speed is for benchmarks.
     expect(watched.pulls()).toBe(0);
-    expect(elapsed).toBeLessThan(50);
   });
 
   it("lets a client retry with the same Idempotency-Key once the breaker closes", async () => {
