@@ -1,5 +1,5 @@
+import type { SettingValues } from "../../src/config";
 import { describe, expect, it } from "vitest";
-import type { Env } from "../../src/env";
 import { expectProblem } from "../support/problem";
 import { api, call, token, uniqueProject } from "../support/worker";
 
@@ -8,7 +8,7 @@ interface Extensions {
   errors?: { field: string; message: string }[];
 }
 
-async function webhook(method: string, projectId: string, body?: unknown, options: { token?: string | null; overrides?: Partial<Env> } = {}) {
+async function webhook(method: string, projectId: string, body?: unknown, options: { token?: string | null; overrides?: SettingValues } = {}) {
   const headers = new Headers({ "content-type": "application/json" });
   const bearer = options.token === undefined ? await token([projectId]) : options.token;
   if (bearer !== null) headers.set("authorization", `Bearer ${bearer}`);
