@@ -1,15 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { CircuitSnapshot } from "../../src/resilience/circuit-state";
+import { DEFAULT_POLICY, policyWith } from "../support/policy";
 import { expectProblem } from "../support/problem";
 import { scopedApp, type ScopedApp } from "../support/scoped-app";
 import { watchedBody } from "../support/streams";
 import { api, fixture, token } from "../support/worker";
 
 /** The test environment's settings (wrangler.toml [env.test] leaves the defaults). */
-const policy = {
-  breaker: { failureThreshold: 5, resetMs: 60_000 },
-  budget: { maxTokens: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 },
-};
+const policy = DEFAULT_POLICY;
 
 async function openBreaker(app: ScopedApp, key: string, policyOverride = policy): Promise<void> {
   const stub = app.circuit(key);
@@ -76,7 +74,7 @@ describe("what clients see of the storage breaker", () => {
 
   it("frees the half-open probe when the probing upload is refused before storage is touched", async () => {
     const app = scopedApp();
-    const fast = { ...policy, breaker: { failureThreshold: 5, resetMs: 1 } };
+    const fast = policyWith({ breaker: { resetMs: 1 } });
     await openBreaker(app, "storage", fast);
     await new Promise((done) => setTimeout(done, 5));
     const headers = { ...(await auth(["demo"])), "content-type": "multipart/form-data; boundary=xyz" };

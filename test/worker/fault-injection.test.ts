@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { CircuitSnapshot } from "../../src/resilience/circuit-state";
+import { policyWith } from "../support/policy";
 import { expectProblem } from "../support/problem";
 import { scopedApp, type ScopedApp } from "../support/scoped-app";
 import { peer, s3Overrides, testStorage } from "../support/s3";
@@ -17,10 +18,7 @@ const BUCKET = "ifc-models-test";
 /** Tries per S3 call: the first and two inline retries (src/storage/s3.ts), each asked of the budget. */
 const TRIES = 3;
 const settings = s3Overrides({ S3_ENDPOINT: env.FAULT_PROXY_URL, S3_BUCKET: BUCKET, S3_FORCE_PATH_STYLE: "true", BREAKER_RESET_MS: "1000", STORAGE_TIMEOUT_MS: "500" });
-const policy = {
-  breaker: { failureThreshold: 5, resetMs: 1000 },
-  budget: { maxTokens: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 },
-};
+const policy = policyWith({ breaker: { resetMs: 1000 } });
 
 type FaultMode = "pass" | "refuse" | "hang" | "503" | "cut";
 interface ProxyStats {

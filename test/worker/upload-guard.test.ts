@@ -11,13 +11,11 @@ import { BufferBudget } from "../../src/storage/buffer-budget";
 import { StorageError } from "../../src/storage/object-storage";
 import { R2_PART_SIZE, R2Storage } from "../../src/storage/r2";
 // streamOf: of unknown length, as a multipart file is, so R2 writes it as a multipart upload.
+import { DEFAULT_POLICY } from "../support/policy";
 import { byteStream, streamOf } from "../support/streams";
 import { fixture } from "../support/worker";
 
-const policy = {
-  breaker: { failureThreshold: 5, resetMs: 60_000 },
-  budget: { maxTokens: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 },
-};
+const policy = DEFAULT_POLICY;
 
 const noJobs: JobDirectory = {
   reserve: async () => ({ state: "reserved" }),
