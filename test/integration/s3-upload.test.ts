@@ -2,7 +2,7 @@
 // signature with AWS's own signer and records what it saw.
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectProblem } from "../support/problem";
-import { api, call, fixture, sha256Hex, token, upload } from "../support/worker";
+import { api, bearer, call, fixture, sha256Hex, upload } from "../support/worker";
 import {
   MiB,
   chunked,
@@ -250,7 +250,7 @@ describe("uploads into S3", () => {
   });
 
   it("reports S3 in /readyz, and a wrong secret as unreachable storage", async () => {
-    const auth = { authorization: `Bearer ${await token(["*"])}` };
+    const auth = await bearer(["*"]);
     const ok = await call(new Request(api("/readyz"), { headers: auth }), s3Overrides());
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ storage: { driver: "s3", status: "ok" } });

@@ -61,6 +61,16 @@ export async function call(request: Request, overrides: SettingValues & { MODELS
 
 export const api = (path: string): string => `http://ingest.test${path}`;
 
+/** An Authorization header with a fresh token for `projects`. */
+export async function bearer(projects: string[], options?: Parameters<typeof token>[1]): Promise<{ authorization: string }> {
+  return { authorization: `Bearer ${await token(projects, options)}` };
+}
+
+/** GET `path` of the API as a caller allowed `projects` (every project unless told). */
+export async function getApi(path: string, projects: string[] = ["*"], overrides: Parameters<typeof call>[1] = {}): Promise<Response> {
+  return call(new Request(api(path), { headers: await bearer(projects) }), overrides);
+}
+
 export async function upload(
   projectId: string,
   body: BodyInit | null,

@@ -4,7 +4,7 @@ import { DEFAULT_POLICY, policyWith } from "../support/policy";
 import { expectProblem } from "../support/problem";
 import { scopedApp, type ScopedApp } from "../support/scoped-app";
 import { watchedBody } from "../support/streams";
-import { api, fixture, token } from "../support/worker";
+import { api, bearer, fixture, token } from "../support/worker";
 
 /** The test environment's settings (wrangler.toml [env.test] leaves the defaults). */
 const policy = DEFAULT_POLICY;
@@ -16,7 +16,7 @@ async function openBreaker(app: ScopedApp, key: string, policyOverride = policy)
   }
 }
 
-const auth = async (projects: string[]) => ({ authorization: `Bearer ${await token(projects)}` });
+const auth = bearer;
 
 describe("what clients see of the storage breaker", () => {
   it("answers 503 circuit-open with Retry-After before reading the upload body", async () => {

@@ -5,7 +5,7 @@ import { policyWith } from "../support/policy";
 import { expectProblem } from "../support/problem";
 import { scopedApp, type ScopedApp } from "../support/scoped-app";
 import { peer, s3Overrides, testStorage } from "../support/s3";
-import { api, sha256Hex, token } from "../support/worker";
+import { api, bearer, sha256Hex } from "../support/worker";
 
 /**
  * The Worker against a real S3-API store (s3rver) through a fault-injecting proxy, both
@@ -77,7 +77,7 @@ describe("storage faults through a real S3 peer", () => {
       new Request(api(`/v1/projects/${projectId}/models?filename=model.ifc`), {
         method: "POST",
         body: bytes,
-        headers: { authorization: `Bearer ${await token([projectId])}` },
+        headers: await bearer([projectId]),
       }),
       settings,
     );

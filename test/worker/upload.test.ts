@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isolateBufferBudget } from "../../src/storage/buffer-budget";
 import { expectProblem } from "../support/problem";
-import { api, call, expectedModels, fixture, REFERENCE_MODELS, sha256Hex, token, uniqueProject, upload, type ExpectedModel } from "../support/worker";
+import { api, bearer, call, type ExpectedModel, expectedModels, fixture, getApi, REFERENCE_MODELS, sha256Hex, token, uniqueProject, upload } from "../support/worker";
 
 const r2 = { STORAGE_DRIVER: "r2" } as const;
 let expected: ExpectedModel[];
@@ -306,7 +306,7 @@ describe("GET /v1/jobs/{jobId}", () => {
     const bytes = await fixture("test.ifc");
     const accepted = (await (await upload(projectId, bytes, { filename: "test.ifc" })).json()) as Accepted;
     const response = await call(
-      new Request(api(accepted.links.self), { headers: { authorization: `Bearer ${await token([projectId])}` } }),
+      new Request(api(accepted.links.self), { headers: await bearer([projectId]) }),
     );
     expect(response.status).toBe(200);
     const job = (await response.json()) as Record<string, unknown>;
@@ -326,17 +326,17 @@ describe("GET /v1/jobs/{jobId}", () => {
   it("answers 404 for another project's job, exactly as for a missing one", async () => {
     const projectId = uniqueProject();
     const accepted = (await (await upload(projectId, await fixture("test.ifc"), { filename: "t.ifc" })).json()) as Accepted;
-    const other = await call(new Request(api(accepted.links.self), { headers: { authorization: `Bearer ${await token(["other"])}` } }));
+    const other = await getApi(accepted.links.self, ["other"]);
     await expectProblem(other, 404, "not-found");
     const missing = await call(
-      new Request(api(`/v1/jobs/${crypto.randomUUID()}`), { headers: { authorization: `Bearer ${await token(["*"])}` } }),
+      new Request(api(`/v1/jobs/${crypto.randomUUID()}`), { headers: await bearer(["*"]) }),
     );
     await expectProblem(missing, 404, "not-found");
   });
 
   it("answers 400 for a malformed job id and 401 without a token", async () => {
     await expectProblem(
-      await call(new Request(api("/v1/jobs/not-a-uuid"), { headers: { authorization: `Bearer ${await token(["*"])}` } })),
+      await getApi("/v1/jobs/not-a-uuid"),
       400,
       "validation-failed",
     );
