@@ -24,6 +24,11 @@ export const REFERENCE_MODELS = [
 
 export const uniqueProject = (): string => `p-${crypto.randomUUID().slice(0, 8)}`;
 
+/** A token with exactly these claims (signed with the test secret unless told), e.g. one lacking a claim. */
+export async function signedToken(claims: Record<string, unknown>, secret = TEST_JWT_SECRET): Promise<string> {
+  return sign(claims, secret, "HS256");
+}
+
 export async function token(projects: string[], options: { expiresIn?: number; secret?: string; sub?: string } = {}) {
   const now = Math.floor(Date.now() / 1000);
   return sign(
