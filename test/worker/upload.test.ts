@@ -258,6 +258,57 @@ describe("POST /v1/projects/{projectId}/models", () => {
     expect(await storedKeys(projectId)).toHaveLength(1);
   });
 
+  it("keeps the same Idempotency-Key of two projects apart", async () => {
+    const [mine, theirs] = [uniqueProject(), uniqueProject()];
+    const headers = { "idempotency-key": `key-${crypto.randomUUID()}` };
+    const first = await upload(mine, await fixture("test.ifc"), { filename: "mine.ifc", headers, overrides: r2 });
+    expect(first.status).toBe(202);
+    const other = await upload(theirs, await fixture("IfcOpenHouse_IFC4.ifc"), { filename: "theirs.ifc", headers, overrides: r2 });
+    expect(other.status).toBe(202);
+    expect(other.headers.get("idempotent-replayed")).toBeNull();
+    const [a, b] = [(await first.json()) as Accepted, (await other.json()) as Accepted];
+    expect(b.jobId).not.toBe(a.jobId);
+    expect(b).toMatchObject({ projectId: theirs, file: { name: "theirs.ifc" } });
+    expect(await storedKeys(theirs)).toEqual([`projects/${theirs}/models/${b.jobId}/theirs.ifc`]);
+  });
+
+  it("answers 409 with Retry-After to a second upload with an Idempotency-Key while the first is still arriving", async () => {
+    const projectId = uniqueProject();
+    const headers = { "idempotency-key": `key-${crypto.randomUUID()}` };
+    const bytes = await fixture("test.ifc");
+    let reading: () => void = () => undefined;
+    const firstRead = new Promise<void>((resolve) => (reading = resolve));
+    let finish: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (finish = resolve));
+    // The first body gives its first half when first read, then holds the rest back.
+    let pulls = 0;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          pulls += 1;
+          if (pulls === 1) {
+            controller.enqueue(bytes.slice(0, 1000));
+            reading();
+            return;
+          }
+          await held;
+          controller.enqueue(bytes.slice(1000));
+          controller.close();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const first = upload(projectId, body, { filename: "test.ifc", headers, overrides: r2 });
+    await firstRead;
+    const second = await upload(projectId, bytes, { filename: "test.ifc", headers, overrides: r2 });
+    await expectProblem(second, 409, "idempotency-conflict");
+    expect(second.headers.get("retry-after")).toBe("5");
+    finish();
+    expect((await first).status).toBe(202);
+    const replay = await upload(projectId, bytes, { filename: "test.ifc", headers, overrides: r2 });
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+  });
+
   it("lets a client retry an Idempotency-Key whose first upload was rejected", async () => {
     const projectId = uniqueProject();
     const headers = { "idempotency-key": `key-${crypto.randomUUID()}` };
