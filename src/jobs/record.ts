@@ -8,8 +8,9 @@ export interface FileInfo {
   name: string;
   size: number;
   /**
-   * Computed on the way in for direct uploads; for upload sessions null until the processing
-   * pass has read the stored object.
+   * Computed on the way in for direct uploads; for upload sessions the SHA-256 the client
+   * declared, or null. The processing pass hashes the stored model: it fills a null one, and
+   * one that differs fails the job with checksum_mismatch.
    */
   sha256: string | null;
   schema: string;
@@ -34,8 +35,6 @@ export interface JobRecord {
   requestId: string;
   createdAt: string;
   updatedAt: string;
-  /** Internal: the SHA-256 the client declared for an upload session; a different one fails the job. */
-  expectedSha256?: string;
   /** Internal: set while an attempt runs, so an attempt the runtime cut off is noticed. */
   attemptStartedAt?: string;
   /** Internal: attempts that never finished (isolate killed, limits hit). */
@@ -58,10 +57,10 @@ export interface AcceptedUpload {
   upload?: { uploadId: string };
 }
 
-export type JobView = Omit<JobRecord, "objectKey" | "requestId" | "attemptStartedAt" | "lostAttempts" | "expectedSha256">;
+export type JobView = Omit<JobRecord, "objectKey" | "requestId" | "attemptStartedAt" | "lostAttempts">;
 
 export function jobView(record: JobRecord): JobView {
-  const { objectKey: _objectKey, requestId: _requestId, attemptStartedAt: _started, lostAttempts: _lost, expectedSha256: _expected, ...view } = record;
+  const { objectKey: _objectKey, requestId: _requestId, attemptStartedAt: _started, lostAttempts: _lost, ...view } = record;
   return view;
 }
 

@@ -94,7 +94,7 @@ export async function completeSession(
   const reservation = await deps.jobs.reserve(session.jobId, session.projectId);
   if (reservation.state === "accepted") return { reply: reservation.reply, parts: stored };
   const at = deps.now().toISOString();
-  const file = { name: sanitizeFilename(session.filename), size: session.size, sha256: null, schema };
+  const file = { name: sanitizeFilename(session.filename), size: session.size, sha256: session.sha256 ?? null, schema };
   const record: JobRecord = {
     jobId: session.jobId,
     projectId: session.projectId,
@@ -106,7 +106,6 @@ export async function completeSession(
     requestId: deps.requestId,
     createdAt: at,
     updatedAt: at,
-    ...(session.sha256 === undefined ? {} : { expectedSha256: session.sha256 }),
   };
   const reply: AcceptedUpload = {
     jobId: session.jobId,

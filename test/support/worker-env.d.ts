@@ -22,3 +22,9 @@ declare namespace Cloudflare {
     durableNamespaces: "JobObject" | "ProjectObject" | "CircuitObject" | "UploadSessionObject";
   }
 }
+
+/** Vite's raw imports (the README, read by the documentation tests). */
+declare module "*?raw" {
+  const text: string;
+  export default text;
+}
