@@ -189,10 +189,9 @@ export class JobObject extends DurableObject<Env> {
       );
       const storage = this.#overrides.storage?.(configured) ?? configured;
       const { summary, sha256 } = await processModel({ config, circuits, storage, processor, chunks: this.#chunks }, record, permit);
-      const file = { ...record.file, sha256 };
-      const processed = { ...record, status: "succeeded" as const, attempts: attempt, summary, file };
+      const processed = { ...record, status: "succeeded" as const, attempts: attempt, summary, file: { ...record.file, sha256 } };
       const event = await this.#outbox(config).plan("model.processed", processed, Date.now());
-      this.#state.endAttempt({ kind: "succeeded", summary, file, event }, Date.now());
+      this.#state.endAttempt({ kind: "succeeded", summary, file: processed.file, event }, Date.now());
       this.#chunks.clear();
       log.info({
         msg: "model processed",
