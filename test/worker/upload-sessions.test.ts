@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { ProblemBody } from "../../src/lib/problem";
+import { expectProblem } from "../support/problem";
 import type { AcceptedUpload } from "../../src/jobs/record";
 import { isolateMemoryStorage } from "../../src/storage/memory";
 import { StorageError } from "../../src/storage/object-storage";
@@ -23,15 +23,6 @@ import {
 } from "../support/upload-sessions";
 
 const SIZE = 2 * 8 * MiB + MiB + 123;
-
-async function expectProblem(response: Response, status: number, slug: string): Promise<ProblemBody> {
-  expect(response.status, await response.clone().text()).toBe(status);
-  expect(response.headers.get("content-type")).toBe("application/problem+json");
-  const body = (await response.json()) as ProblemBody;
-  expect(body.type).toBe(`https://docs.ifc-ingest.example/problems/${slug}`);
-  expect(body.requestId).toBe(response.headers.get("x-request-id"));
-  return body;
-}
 
 async function uploadAll(who: Awaited<ReturnType<typeof caller>>, bytes: Uint8Array, filename = "tower.ifc", sha256?: string) {
   const session = await createSession(who, { filename, size: bytes.byteLength, ...(sha256 ? { sha256 } : {}) });
