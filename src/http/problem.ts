@@ -1,10 +1,12 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ProblemSlug } from "../api/problems";
 
 export const PROBLEM_BASE = "https://docs.ifc-ingest.example/problems/";
 
 export interface ProblemInit {
   status: ContentfulStatusCode;
-  slug: string;
+  /** One of the catalogue in src/api/problems.ts, so every problem type is documented. */
+  slug: ProblemSlug;
   title: string;
   detail: string;
   headers?: Record<string, string>;
@@ -14,7 +16,7 @@ export interface ProblemInit {
 /** An error meant for the client: rendered as RFC 9457 problem+json by the app's onError. */
 export class ProblemError extends Error {
   readonly status: ContentfulStatusCode;
-  readonly slug: string;
+  readonly slug: ProblemSlug;
   readonly title: string;
   readonly detail: string;
   readonly headers: Record<string, string>;

@@ -1,5 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
+import type { JobList, JobListItem } from "../api/jobs";
 import type { Env } from "../env";
+import { JobIndex, type JobListQuery } from "../projects/job-index";
 import type { EventType } from "../notify/events";
 import type { WebhookTarget } from "../notify/webhook";
 import { generateSecret } from "../notify/webhook-signature";
@@ -33,12 +35,15 @@ interface WebhookRow {
 }
 
 /**
- * One object per project (idFromName(projectId)): holds the project's webhook subscription.
- * A single row, because a project has at most one subscription; a PUT replaces it.
+ * One object per project (idFromName(projectId)): holds the project's webhook subscription
+ * (a single row: a project has at most one; a PUT replaces it) and the index of its jobs.
  */
 export class ProjectObject extends DurableObject<Env> {
+  readonly #jobs: JobIndex;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#jobs = new JobIndex(ctx.storage.sql);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS webhook (
       singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
       subscription_id TEXT NOT NULL,
@@ -101,6 +106,19 @@ export class ProjectObject extends DurableObject<Env> {
       now,
       subscriptionId,
     );
+  }
+
+  /** The job's current view, pushed by its job object; an older view than held is ignored. */
+  async indexJob(item: JobListItem): Promise<void> {
+    this.#jobs.put(item);
+  }
+
+  async forgetJob(jobId: string): Promise<boolean> {
+    return this.#jobs.remove(jobId);
+  }
+
+  async listJobs(query: JobListQuery): Promise<JobList> {
+    return this.#jobs.list(query);
   }
 
   #view(projectId: string): WebhookSubscriptionView {
