@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 import { describe, expect, it } from "vitest";
 import { PROBLEM_TYPES } from "../../src/api/problems";
 import { api, call } from "../support/worker";

@@ -1,0 +1,115 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { JobListItem } from "../../src/api/jobs";
+import { ApiError } from "../../src/client";
+import { durableProjectJobIndex } from "../../src/objects/project-directory";
+import { expectDocumented, testClient } from "../support/documented";
+import { api, call, token, uniqueProject } from "../support/worker";
+
+const LIST = "/v1/projects/{projectId}/jobs";
+
+function item(projectId: string, n: number, status: JobListItem["status"] = "queued", updatedAt?: string): JobListItem {
+  const createdAt = new Date(Date.UTC(2026, 10, 30, 1, 0, n)).toISOString();
+  return {
+    jobId: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
+    projectId,
+    status,
+    file: { name: `model-${n}.ifc`, size: 1000 + n, sha256: "a".repeat(64), schema: "IFC4" },
+    attempts: status === "queued" ? 0 : 1,
+    notifications: [],
+    createdAt,
+    updatedAt: updatedAt ?? createdAt,
+  };
+}
+
+async function index(...items: JobListItem[]): Promise<void> {
+  const jobs = durableProjectJobIndex(env.PROJECTS);
+  for (const entry of items) await jobs.indexJob(entry);
+}
+
+async function list(projectId: string, query = "", projects = [projectId]): Promise<Response> {
+  return call(new Request(api(`/v1/projects/${projectId}/jobs${query}`), { headers: { authorization: `Bearer ${await token(projects)}` } }));
+}
+
+describe("GET /v1/projects/{projectId}/jobs", () => {
+  it("lists newest first and pages through every job with limit and nextCursor", async () => {
+    const projectId = uniqueProject();
+    await index(...[3, 1, 5, 2, 4].map((n) => item(projectId, n)));
+    const seen: string[] = [];
+    let cursor = "";
+    const sizes: number[] = [];
+    for (let page = 0; page < 5; page++) {
+      const response = await list(projectId, `?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(response.status).toBe(200);
+      const body = (await expectDocumented("get", LIST, response)) as { items: JobListItem[]; nextCursor: string | null };
+      sizes.push(body.items.length);
+      seen.push(...body.items.map((job) => job.file.name));
+      if (!body.nextCursor) break;
+      cursor = body.nextCursor;
+    }
+    expect(sizes).toEqual([2, 2, 1]);
+    expect(seen).toEqual(["model-5.ifc", "model-4.ifc", "model-3.ifc", "model-2.ifc", "model-1.ifc"]);
+  });
+
+  it("keeps a page stable when newer jobs arrive while paging", async () => {
+    const projectId = uniqueProject();
+    await index(item(projectId, 1), item(projectId, 2), item(projectId, 3));
+    const client = await testClient([projectId]);
+    const first = await client.listJobs(projectId, { limit: 2 });
+    await index(item(projectId, 9));
+    const second = await client.listJobs(projectId, { limit: 2, cursor: first.nextCursor ?? undefined });
+    expect(second.items.map((job) => job.file.name)).toEqual(["model-1.ifc"]);
+    expect(second.nextCursor).toBeNull();
+  });
+
+  it("filters by status", async () => {
+    const projectId = uniqueProject();
+    await index(item(projectId, 1, "succeeded"), item(projectId, 2, "failed"), item(projectId, 3, "succeeded"), item(projectId, 4));
+    const client = await testClient([projectId]);
+    const succeeded = await client.listJobs(projectId, { status: "succeeded" });
+    expect(succeeded.items.map((job) => job.file.name)).toEqual(["model-3.ifc", "model-1.ifc"]);
+    expect((await client.listJobs(projectId, { status: "failed" })).items).toHaveLength(1);
+  });
+
+  it("never lets an older view of a job replace a newer one", async () => {
+    const projectId = uniqueProject();
+    const later = new Date(Date.UTC(2026, 10, 30, 2)).toISOString();
+    await index(item(projectId, 1, "succeeded", later), item(projectId, 1, "processing"));
+    const { items } = await (await testClient([projectId])).listJobs(projectId);
+    expect(items).toEqual([item(projectId, 1, "succeeded", later)]);
+  });
+
+  it("answers an empty page for a project without jobs", async () => {
+    const projectId = uniqueProject();
+    const response = await list(projectId);
+    expect(await expectDocumented("get", LIST, response)).toEqual({ items: [], nextCursor: null });
+  });
+
+  it("refuses a limit above 100 and a cursor it did not hand out with 400 validation-failed", async () => {
+    const projectId = uniqueProject();
+    for (const query of ["?limit=101", "?limit=0", "?status=done", "?cursor=not-a-cursor", "?cursor=%2F%2F"]) {
+      const response = await list(projectId, query);
+      expect(response.status, query).toBe(400);
+      expect(((await expectDocumented("get", LIST, response)) as { type: string }).type).toMatch(/validation-failed$/);
+    }
+  });
+
+  it("shows another project's jobs to nobody but that project's tokens", async () => {
+    const mine = uniqueProject();
+    const theirs = uniqueProject();
+    await index(item(theirs, 1));
+    const forbidden = await list(theirs, "", [mine]);
+    expect(forbidden.status).toBe(403);
+    await expectDocumented("get", LIST, forbidden);
+    expect((await (await testClient([mine])).listJobs(mine)).items).toEqual([]);
+    const error = await (await testClient([mine])).listJobs(theirs).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).slug).toBe("forbidden");
+  });
+
+  it("needs a token", async () => {
+    const response = await call(new Request(api(`/v1/projects/${uniqueProject()}/jobs`)));
+    expect(response.status).toBe(401);
+    await expectDocumented("get", LIST, response);
+  });
+});
