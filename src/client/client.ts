@@ -18,7 +18,7 @@ export interface ClientOptions {
 }
 
 /** Request bodies the client streams: a whole Blob, or a stream of known length. */
-export type UploadBody = Blob | Uint8Array | ReadableStream<Uint8Array>;
+export type UploadBody = Blob | Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>;
 
 export interface UploadOptions {
   filename?: string;

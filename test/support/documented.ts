@@ -16,7 +16,7 @@ function schemaFor(method: string, path: string, status: number, mediaType: stri
     if (!response || "$ref" in response) return undefined;
     const media = response.content?.[mediaType];
     if (!media) return response.content ? undefined : null;
-    const schema = media.schema as unknown;
+    const schema = "schema" in media ? (media.schema as unknown) : undefined;
     return schema && typeof schema === "object" && "parse" in schema ? (schema as Documented) : undefined;
   }
   return undefined;
