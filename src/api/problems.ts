@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { PROBLEM_BASE } from "../http/problem";
+import { PROBLEM_BASE } from "../lib/problem";
 
 /** Every problem type the API answers with: the reference page lists them, routes name theirs. */
 export const PROBLEM_TYPES = {

@@ -1,7 +1,7 @@
 import type { Hook } from "@hono/zod-openapi";
 import type { ZodError } from "zod";
 import type { AppEnv } from "./context";
-import { ProblemError } from "./problem";
+import { ProblemError } from "../lib/problem";
 
 /** A 400 problem listing each failing field of one request part. */
 export function validationProblem(error: ZodError, target: string): ProblemError {

@@ -6,9 +6,9 @@ import { ModelSummarySchema } from "../api/summary";
 import type { Caller } from "../http/context";
 import { mayAccessProject } from "../http/context";
 import { BEARER, openApiRouter } from "../http/openapi-app";
-import { notFound, ProblemError } from "../http/problem";
-import type { JobDirectory } from "../objects/job-directory";
-import { type JobRecord, jobView } from "../objects/job-record";
+import { notFound, ProblemError } from "../lib/problem";
+import type { JobDirectory } from "../jobs/client";
+import { type JobRecord, jobView } from "../jobs/record";
 
 async function visibleJob(jobs: JobDirectory, caller: Caller, jobId: string): Promise<JobRecord> {
   const record = await jobs.get(jobId);

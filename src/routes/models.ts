@@ -4,7 +4,7 @@ import { AcceptedUploadSchema } from "../api/jobs";
 import { COMMON_PROBLEMS, problemResponses } from "../api/problems";
 import { mayAccessProject } from "../http/context";
 import { BEARER, openApiRouter, REQUEST_ID_HEADER } from "../http/openapi-app";
-import { ProblemError } from "../http/problem";
+import { ProblemError } from "../lib/problem";
 import { type IncomingFile, processIfcUpload } from "../ingest/process-ifc-upload";
 import { multipartBoundary, openMultipartFile } from "../ingest/multipart-file";
 import { idempotentJobId } from "../ingest/idempotency";

@@ -4,7 +4,7 @@ import { CircuitsReportSchema } from "../api/health";
 import { COMMON_PROBLEMS, problemResponses } from "../api/problems";
 import type { AppEnv } from "../http/context";
 import { BEARER, openApiRouter } from "../http/openapi-app";
-import { ProblemError } from "../http/problem";
+import { ProblemError } from "../lib/problem";
 
 /** Operator endpoints: only callers whose token grants every project ("*"). */
 const operatorOnly = createMiddleware<AppEnv>(async (c, next) => {

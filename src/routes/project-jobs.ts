@@ -4,8 +4,8 @@ import { JobListQuery, JobListSchema } from "../api/jobs";
 import { COMMON_PROBLEMS, problemResponses } from "../api/problems";
 import { mayAccessProject } from "../http/context";
 import { BEARER, openApiRouter } from "../http/openapi-app";
-import { ProblemError } from "../http/problem";
-import { durableProjectDirectory } from "../objects/project-directory";
+import { ProblemError } from "../lib/problem";
+import { durableProjectDirectory } from "../projects/client";
 import { decodeCursor } from "../projects/job-cursor";
 
 const listJobs = createRoute({

@@ -5,10 +5,10 @@ import { CreatedWebhookSubscriptionSchema, WebhookSubscriptionRequest, WebhookSu
 import type { Caller } from "../http/context";
 import { mayAccessProject } from "../http/context";
 import { BEARER, openApiRouter } from "../http/openapi-app";
-import { ProblemError, notFound } from "../http/problem";
+import { ProblemError, notFound } from "../lib/problem";
 import { webhookGuard } from "../notify/select-notifiers";
 import { checkWebhookUrl } from "../notify/ssrf-guard";
-import { durableProjectDirectory } from "../objects/project-directory";
+import { durableProjectDirectory } from "../projects/client";
 
 const common = { tags: ["Webhooks"], security: BEARER, request: { params: ProjectParams } };
 

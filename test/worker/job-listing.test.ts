@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { JobListItem } from "../../src/api/jobs";
 import { ApiError } from "../../src/client";
-import { durableProjectJobIndex } from "../../src/objects/project-directory";
+import { durableProjectJobIndex } from "../../src/projects/client";
 import { expectDocumented, testClient } from "../support/documented";
 import { api, call, token, uniqueProject } from "../support/worker";
 

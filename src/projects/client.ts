@@ -1,9 +1,8 @@
 import type { JobList, JobListItem } from "../api/jobs";
-import type { Env } from "../env";
-import type { JobListQuery } from "../projects/job-index";
+import type { JobListQuery } from "./job-index";
 import type { EventType } from "../notify/events";
 import type { WebhookSubscriptions } from "../notify/webhook";
-import type { CreatedWebhookSubscription, WebhookSubscriptionView } from "./project";
+import type { CreatedWebhookSubscription, WebhookSubscriptionView } from "./object";
 
 /** What the webhook routes need from the project objects. */
 export interface ProjectDirectory {

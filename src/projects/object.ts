@@ -1,7 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { JobList, JobListItem } from "../api/jobs";
-import type { Env } from "../env";
-import { JobIndex, type JobListQuery } from "../projects/job-index";
+import { JobIndex, type JobListQuery } from "./job-index";
 import type { EventType } from "../notify/events";
 import type { WebhookTarget } from "../notify/webhook";
 import { generateSecret } from "../notify/webhook-signature";

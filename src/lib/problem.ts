@@ -1,29 +1,31 @@
+import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { ProblemSlug } from "../api/problems";
 
 export const PROBLEM_BASE = "https://docs.ifc-ingest.example/problems/";
 
 export interface ProblemInit {
   status: ContentfulStatusCode;
-  /** One of the catalogue in src/api/problems.ts, so every problem type is documented. */
-  slug: ProblemSlug;
+  slug: string;
   title: string;
   detail: string;
   headers?: Record<string, string>;
   extensions?: Record<string, unknown>;
 }
 
-/** An error meant for the client: rendered as RFC 9457 problem+json by the app's onError. */
-export class ProblemError extends Error {
-  readonly status: ContentfulStatusCode;
-  readonly slug: ProblemSlug;
+/**
+ * An error meant for the client: rendered as RFC 9457 problem+json by the app's onError. It is
+ * an HTTPException, so Hono middleware that inspects errors treats it as a deliberate answer.
+ */
+export class ProblemError extends HTTPException {
+  override readonly status: ContentfulStatusCode;
+  readonly slug: string;
   readonly title: string;
   readonly detail: string;
   readonly headers: Record<string, string>;
   readonly extensions: Record<string, unknown>;
 
   constructor(init: ProblemInit) {
-    super(init.detail);
+    super(init.status, { message: init.detail });
     this.name = "ProblemError";
     this.status = init.status;
     this.slug = init.slug;
