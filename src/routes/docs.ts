@@ -33,11 +33,26 @@ export function docs(app: OpenAPIHono<AppEnv>): Hono<AppEnv> {
       document ??= app.getOpenAPI31Document({ openapi: "3.1.0", info: INFO, tags: TAGS });
       return c.json(document);
     })
-    .get("/docs", Scalar({ url: "/openapi.json", cdn: API_REFERENCE_SCRIPT, pageTitle: "IFC edge ingest API" }));
+    .get(
+      "/docs",
+      Scalar({
+        url: "/openapi.json",
+        cdn: API_REFERENCE_SCRIPT,
+        pageTitle: "IFC edge ingest API",
+        authentication: { preferredSecurityScheme: "bearerAuth" },
+        // Nothing on the page calls out to Scalar's services: no fonts, telemetry, agent or MCP.
+        withDefaultFonts: false,
+        telemetry: false,
+        agent: { disabled: true },
+        mcp: { disabled: true },
+        showDeveloperTools: "never",
+        hideClientButton: true,
+      }),
+    );
 }
 
 const TAGS = [
-  { name: "Models", description: "Uploading models in one request." },
+  { name: "Uploads", description: "Uploading models: in one request, or in parts through upload sessions." },
   { name: "Jobs", description: "What became of an upload: status, summary, listing." },
   { name: "Webhooks", description: "Signed notifications to a project's endpoint." },
   { name: "Health", description: "Liveness and readiness." },

@@ -28,7 +28,7 @@ const binary = { type: "string" as const, format: "binary" };
 const uploadModel = createRoute({
   method: "post",
   path: "/{projectId}/models",
-  tags: ["Models"],
+  tags: ["Uploads"],
   summary: "Upload a model",
   description:
     "Streams an IFC (STEP) model to object storage in one request and queues its processing. Send the raw bytes (with `?filename=`) or multipart/form-data with a field `file`. Models above the edge body limit (100 MB on most plans) go through upload sessions.",
