@@ -31,7 +31,7 @@ describe("ifc-ingest against npm run dev", () => {
     const response = await fetch(`${server.url}/openapi.json`);
     expect(response.status).toBe(200);
     const validator = new Validator();
-    const result = await validator.validate((await response.json()) as object);
+    const result = await validator.validate((await response.json()) as Record<string, unknown>);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(validator.version).toBe("3.1");
