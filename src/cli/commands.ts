@@ -42,14 +42,14 @@ export async function showJob(client: IngestClient, term: Terminal, jobId: strin
   if (job.progress) rows.push(["Progress", `${job.progress.phase} ${formatBytes(job.progress.bytesDone)} of ${formatBytes(job.progress.bytesTotal)}`]);
   if (job.error) rows.push(["Error", `${job.error.code}: ${job.error.message}`]);
   for (const n of job.notifications) rows.push([`Notify ${n.channel}`, `${n.event} ${n.status} after ${n.attempts} attempt(s)${n.lastError ? `: ${n.lastError}` : ""}`]);
-  term.out(term.table(["Job", ""], rows));
+  term.out(term.table([], rows));
   return job.status === "failed" ? 1 : 0;
 }
 
 export async function showSummary(client: IngestClient, term: Terminal, jobId: string): Promise<number> {
   const summary = await client.getSummary(jobId);
   if (term.json) term.document(summary);
-  else term.out(term.table(["Summary", ""], summaryRows(summary)));
+  else term.out(term.table([], summaryRows(summary)));
   return 0;
 }
 

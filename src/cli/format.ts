@@ -19,6 +19,7 @@ export function formatRate(bytes: number, ms: number): string {
 }
 
 export function formatDuration(ms: number): string {
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`;
   const seconds = Math.round(ms / 1000);
   if (seconds < 60) return `${seconds}s`;
   const minutes = Math.floor(seconds / 60);
@@ -46,7 +47,7 @@ export function summaryRows(summary: ModelSummary, top = 5): [string, string][] 
     "Storeys",
     summary.storeys.length === 0
       ? "none"
-      : `${summary.storeys.length}: ${summary.storeys.map((s) => (s.elevation === null ? s.name : `${s.name} (${s.elevation})`)).join(", ")}`,
+      : `${summary.storeys.length}: ${summary.storeys.map((s) => (s.elevation === null ? s.name || "(unnamed)" : `${s.name || "(unnamed)"} (${Number(s.elevation.toFixed(3))})`)).join(", ")}`,
   ]);
   const materials = [...summary.materials].sort((a, b) => b.associatedObjects - a.associatedObjects || a.name.localeCompare(b.name)).slice(0, top);
   rows.push(["Top materials", materials.length === 0 ? "none" : materials.map((m) => `${m.name} (${m.associatedObjects})`).join(", ")]);

@@ -10,6 +10,7 @@ export interface Terminal {
   err(line: string): void;
   /** The one JSON document of a --json run. */
   document(value: unknown): void;
+  /** Columns under `head`; with an empty head, label-value pairs. */
   table(head: string[], rows: string[][]): string;
   paint(text: string, tone: "good" | "bad" | "dim"): string;
 }
@@ -29,8 +30,12 @@ export function terminal(options: { json: boolean; stdout?: NodeJS.WriteStream; 
     err: (line) => void stderr.write(`${line}\n`),
     document: (value) => void stdout.write(`${JSON.stringify(value, null, 2)}\n`),
     table: (head, rows) => {
+      // Without a head: label and value, the values wrapped to the terminal (or 100 columns).
+      const width = Math.max(60, stdout.columns || 100);
+      const label = Math.max(...rows.map((row) => (row[0] ?? "").length)) + 2;
       const table = new Table({
         head,
+        ...(head.length === 0 ? { colWidths: [label, width - label - 3], wordWrap: true } : {}),
         style: colour ? { head: ["bold"] } : { head: [], border: [] },
         // Plain terminals and pipes get ASCII borders only where there is no TTY at all.
         ...(stdout.isTTY ? {} : { chars: ASCII }),

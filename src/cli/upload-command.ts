@@ -98,5 +98,5 @@ function report(term: Terminal, job: Job): void {
     return;
   }
   term.out(`${job.file.name} (${formatBytes(job.file.size)}, job ${job.jobId}): ${term.paint("succeeded", "good")}`);
-  term.out(term.table(["Summary", ""], summaryRows(job.summary)));
+  term.out(term.table([], summaryRows(job.summary)));
 }

@@ -35,7 +35,7 @@ describe("CLI formatting", () => {
     expect([formatBytes(999), formatBytes(2_380_763), formatBytes(1_073_741_824), formatBytes(512_000_000)]).toEqual(["999 B", "2.4 MB", "1.1 GB", "512 MB"]);
     expect(formatRate(50_000_000, 2000)).toBe("25.0 MB/s");
     expect(formatRate(1, 0)).toBe("- MB/s");
-    expect([formatDuration(1500), formatDuration(75_000), formatDuration(3_900_000)]).toEqual(["2s", "1m15s", "1h05m"]);
+    expect([formatDuration(420), formatDuration(12_400), formatDuration(75_000), formatDuration(3_900_000)]).toEqual(["0.4s", "12s", "1m15s", "1h05m"]);
   });
 
   it("describes a job's processing progress and attempts", () => {
