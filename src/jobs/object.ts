@@ -10,7 +10,9 @@ import { CircuitOpenError } from "../resilience/errors";
 import { loggedStorage } from "../storage/logged-storage";
 import type { ObjectStorage } from "../storage/object-storage";
 import { selectStorage } from "../storage/select-storage";
+import { type ProjectJobIndex, durableProjectJobIndex } from "../projects/client";
 import { asProcessingError, describeFailure, processModel } from "./attempt";
+import { listingDueAt, syncListing } from "./listing";
 import { ModelChunks } from "./model-chunks";
 import { Outbox } from "./outbox";
 import type { AcceptedUpload, JobError, JobRecord } from "./record";
@@ -36,6 +38,7 @@ export interface JobTestOverrides {
   random?: () => number;
   /** Prefix of circuit object names, so a test's breakers are its own (as AppOptions.circuitScope). */
   circuitScope?: string;
+  listing?: ProjectJobIndex;
 }
 
 /**
@@ -72,10 +75,6 @@ export class JobObject extends DurableObject<Env> {
     return this.#configCache;
   }
 
-  #random(): () => number {
-    return this.#overrides.random ?? Math.random;
-  }
-
   #outbox(config: Config): Outbox {
     return new Outbox({ config, env: this.env, ...(this.#overrides.random ? { random: this.#overrides.random } : {}) });
   }
@@ -103,6 +102,7 @@ export class JobObject extends DurableObject<Env> {
     // The first accept wins; a repeated call (a retried RPC) changes nothing.
     if (this.#state.reply()) return;
     this.#state.accept(record, reply, now + config.processing.startDelayMs, uploaded);
+    await this.#syncListing(createLogger(config.logLevel, { jobId: record.jobId, component: "job" }));
     await this.#arm();
   }
 
@@ -143,6 +143,7 @@ export class JobObject extends DurableObject<Env> {
     }
     const due = this.#state.processingDueAt();
     if (due !== null && due <= now) await this.#runProcessing(config, log, circuits);
+    await this.#syncListing(log);
     await this.#arm();
   }
 
@@ -178,6 +179,7 @@ export class JobObject extends DurableObject<Env> {
     const started = Date.now();
     this.#state.startAttempt(started, started + config.processing.timeoutMs);
     const attempt = record.attempts + 1;
+    await this.#syncListing(log);
     // Watchdog: fires only if this attempt never finishes (the isolate died mid-way).
     await this.#arm();
 
@@ -193,15 +195,8 @@ export class JobObject extends DurableObject<Env> {
       const event = await this.#outbox(config).plan("model.processed", processed, Date.now());
       this.#state.endAttempt({ kind: "succeeded", summary, event }, Date.now());
       this.#chunks.clear();
-      log.info({
-        msg: "model processed",
-        outcome: "ok",
-        attempt,
-        durationMs: Date.now() - started,
-        processingMs: summary.processor.durationMs,
-        heapBytes: summary.processor.heapBytes,
-        entityCount: summary.entityCount,
-      });
+      const { durationMs: processingMs, heapBytes } = summary.processor;
+      log.info({ msg: "model processed", outcome: "ok", attempt, durationMs: Date.now() - started, processingMs, heapBytes, entityCount: summary.entityCount });
     } catch (error) {
       if (error instanceof CircuitOpenError) {
         // Storage turned the attempt away (at the model copy, or at the summary write after a
@@ -211,7 +206,7 @@ export class JobObject extends DurableObject<Env> {
       }
       const failure = asProcessingError(error);
       if (failure.retryable && attempt < config.processing.maxAttempts) {
-        const delay = backoffDelayMs(Math.max(0, attempt - 1), config.processing.retry, this.#random());
+        const delay = backoffDelayMs(Math.max(0, attempt - 1), config.processing.retry, this.#overrides.random ?? Math.random);
         this.#state.endAttempt({ kind: "retry", at: Date.now() + delay }, Date.now());
         log.warn({ msg: "processing attempt failed; retrying", outcome: "error", attempt, code: failure.code, error: describeFailure(failure), retryInMs: delay });
         return;
@@ -228,7 +223,7 @@ export class JobObject extends DurableObject<Env> {
    * Attempts and status stay as they were before: nothing accepted is lost or failed by an outage.
    */
   #defer(record: JobRecord, error: CircuitOpenError, log: Logger): void {
-    const waitMs = circuitWaitMs(error.retryAfterMs, this.#random());
+    const waitMs = circuitWaitMs(error.retryAfterMs, this.#overrides.random ?? Math.random);
     const at = Date.now() + waitMs;
     this.#state.endAttempt({ kind: "deferred", at, status: record.status, attempts: record.attempts }, Date.now());
     log.warn({ msg: "processing waits for a circuit breaker", outcome: "rejected", key: error.key, circuit: error.state, attempts: record.attempts, retryInMs: waitMs });
@@ -244,13 +239,18 @@ export class JobObject extends DurableObject<Env> {
 
   /** One alarm serves processing and notifications: it is set for whichever is due first. */
   async #arm(): Promise<void> {
-    const due = [this.#state.processingDueAt(), nextAlarmAt(this.#state.deliveries())].filter((at): at is number => at !== null);
+    const pending = [this.#state.processingDueAt(), nextAlarmAt(this.#state.deliveries()), listingDueAt(this.#state, Date.now())];
+    const due = pending.filter((at): at is number => at !== null);
     if (due.length === 0) {
       this.#state.setAlarmAt(null);
       await this.ctx.storage.deleteAlarm();
       return;
     }
     await this.#setAlarm(Math.min(...due));
+  }
+
+  #syncListing(log: Logger): Promise<void> {
+    return syncListing(this.#state, this.#overrides.listing ?? durableProjectJobIndex(this.env.PROJECTS), log);
   }
 
   async #setAlarm(at: number): Promise<void> {

@@ -1,10 +1,20 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { JobListItem } from "../../src/api/jobs";
 import { ApiError } from "../../src/client";
-import { durableProjectJobIndex } from "../../src/projects/client";
+import { LISTING_RETRY_MS } from "../../src/jobs/listing";
+import type { JobObject } from "../../src/jobs/object";
+import { type ProjectJobIndex, durableProjectJobIndex } from "../../src/projects/client";
 import { expectDocumented, testClient } from "../support/documented";
-import { api, call, token, uniqueProject } from "../support/worker";
+import { accepted, jobStub, runAttempt } from "../support/processing";
+import { api, call, fixture, token, uniqueProject } from "../support/worker";
+
+/** A fake for the one fault the real project object cannot be made to show: being unreachable. */
+const unreachableListing: ProjectJobIndex = {
+  indexJob: () => Promise.reject(new Error("project object unreachable")),
+  forgetJob: () => Promise.reject(new Error("project object unreachable")),
+};
 
 const LIST = "/v1/projects/{projectId}/jobs";
 
@@ -30,6 +40,37 @@ async function index(...items: JobListItem[]): Promise<void> {
 async function list(projectId: string, query = "", projects = [projectId]): Promise<Response> {
   return call(new Request(api(`/v1/projects/${projectId}/jobs${query}`), { headers: { authorization: `Bearer ${await token(projects)}` } }));
 }
+
+describe("the listing follows the jobs", () => {
+  it("shows an accepted upload at once, and its status as the job moves on, without the summary", async () => {
+    const projectId = uniqueProject();
+    const client = await testClient([projectId]);
+    const jobId = await accepted(projectId, await fixture("test.ifc"), "test.ifc");
+    expect((await client.listJobs(projectId)).items).toMatchObject([{ jobId, status: "queued", file: { name: "test.ifc" } }]);
+    expect(await runAttempt(jobId)).toBe(true);
+    const [listed] = (await client.listJobs(projectId)).items;
+    expect(listed).toMatchObject({ jobId, status: "succeeded", attempts: 1 });
+    expect(listed).not.toHaveProperty("summary");
+    const { summary: _summary, ...job } = await client.getJob(jobId);
+    expect(listed).toEqual(job);
+  });
+
+  it("catches up through the job's alarm when the project object could not take a change", async () => {
+    const projectId = uniqueProject();
+    const client = await testClient([projectId]);
+    const jobId = await accepted(projectId, await fixture("test.ifc"), "test.ifc");
+    const before = Date.now();
+    expect(await runAttempt(jobId, { listing: unreachableListing })).toBe(true);
+    expect((await client.getJob(jobId)).status).toBe("succeeded");
+    expect((await client.listJobs(projectId)).items).toMatchObject([{ jobId, status: "queued" }]);
+    const alarm = await runInDurableObject(jobStub(jobId), (_object: JobObject, state) => state.storage.getAlarm());
+    expect(alarm).toBeGreaterThanOrEqual(before + LISTING_RETRY_MS);
+    expect(alarm).toBeLessThanOrEqual(Date.now() + LISTING_RETRY_MS);
+
+    expect(await runAttempt(jobId, {})).toBe(true);
+    expect((await client.listJobs(projectId)).items).toMatchObject([{ jobId, status: "succeeded" }]);
+  });
+});
 
 describe("GET /v1/projects/{projectId}/jobs", () => {
   it("lists newest first and pages through every job with limit and nextCursor", async () => {
