@@ -12,7 +12,7 @@ import type { ObjectStorage } from "../storage/object-storage";
 import { selectStorage } from "../storage/select-storage";
 import { type ProjectJobIndex, durableProjectJobIndex } from "../projects/client";
 import { asProcessingError, describeFailure, processModel } from "./attempt";
-import { listingDueAt, syncListing } from "./listing";
+import { LISTING_RETRY_MS, syncListing } from "./listing";
 import { ModelChunks } from "./model-chunks";
 import { Outbox } from "./outbox";
 import type { AcceptedUpload, JobError, JobRecord } from "./record";
@@ -102,8 +102,8 @@ export class JobObject extends DurableObject<Env> {
     // The first accept wins; a repeated call (a retried RPC) changes nothing.
     if (this.#state.reply()) return;
     this.#state.accept(record, reply, now + config.processing.startDelayMs, uploaded);
-    await this.#syncListing(createLogger(config.logLevel, { jobId: record.jobId, component: "job" }));
     await this.#arm();
+    await this.#syncListing(createLogger(config.logLevel, { jobId: record.jobId, component: "job" }));
   }
 
   async record(): Promise<JobRecord | null> {
@@ -143,8 +143,8 @@ export class JobObject extends DurableObject<Env> {
     }
     const due = this.#state.processingDueAt();
     if (due !== null && due <= now) await this.#runProcessing(config, log, circuits);
-    await this.#syncListing(log);
     await this.#arm();
+    await this.#syncListing(log);
   }
 
   async #runProcessing(config: Config, log: Logger, circuits: CircuitClient): Promise<void> {
@@ -179,9 +179,9 @@ export class JobObject extends DurableObject<Env> {
     const started = Date.now();
     this.#state.startAttempt(started, started + config.processing.timeoutMs);
     const attempt = record.attempts + 1;
-    await this.#syncListing(log);
     // Watchdog: fires only if this attempt never finishes (the isolate died mid-way).
     await this.#arm();
+    await this.#syncListing(log);
 
     try {
       const processor = this.#overrides.processor ?? selectProcessor(config.processing);
@@ -237,9 +237,9 @@ export class JobObject extends DurableObject<Env> {
     log.warn({ msg: "model processing failed", outcome: "error", attempt: record.attempts, code: failure.code, error: describeFailure(failure) });
   }
 
-  /** One alarm serves processing and notifications: it is set for whichever is due first. */
-  async #arm(): Promise<void> {
-    const pending = [this.#state.processingDueAt(), nextAlarmAt(this.#state.deliveries()), listingDueAt(this.#state, Date.now())];
+  /** One alarm serves processing, notifications and a listing that lags: whichever is due first. */
+  async #arm(listingLags = false): Promise<void> {
+    const pending = [this.#state.processingDueAt(), nextAlarmAt(this.#state.deliveries()), listingLags ? Date.now() + LISTING_RETRY_MS : null];
     const due = pending.filter((at): at is number => at !== null);
     if (due.length === 0) {
       this.#state.setAlarmAt(null);
@@ -249,8 +249,8 @@ export class JobObject extends DurableObject<Env> {
     await this.#setAlarm(Math.min(...due));
   }
 
-  #syncListing(log: Logger): Promise<void> {
-    return syncListing(this.#state, this.#overrides.listing ?? durableProjectJobIndex(this.env.PROJECTS), log);
+  async #syncListing(log: Logger): Promise<void> {
+    if (!(await syncListing(this.#state, this.#overrides.listing ?? durableProjectJobIndex(this.env.PROJECTS), log))) await this.#arm(true);
   }
 
   async #setAlarm(at: number): Promise<void> {
