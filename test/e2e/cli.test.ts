@@ -72,6 +72,25 @@ describe("ifc-ingest against npm run dev", () => {
     expect(run.stderr).toMatch(/empty\.ifc: failed \(invalid_step\): .*no entity instances/);
   });
 
+  it("lists the project's jobs newest first, by status, as a table or JSON", async () => {
+    const all = await runCli(["jobs", "--project", projectId, "--json"], env);
+    expect(all.code, all.stderr).toBe(0);
+    const page = JSON.parse(all.stdout) as { items: { file: { name: string }; status: string }[]; nextCursor: string | null };
+    expect(page.items.map((job) => [job.file.name, job.status])).toEqual([
+      ["empty.ifc", "failed"],
+      ["AC20-FZK-Haus.ifc", "succeeded"],
+      ["duplex.ifc", "succeeded"],
+    ]);
+    const failed = await runCli(["jobs", "--project", projectId, "--status", "failed"], env);
+    expect(failed.code).toBe(0);
+    expect(failed.stdout).toMatch(/JOB\s+\|\s+STATUS\s+\|\s+FILE/);
+    expect(failed.stdout).toContain("empty.ifc");
+    expect(failed.stdout).not.toContain("duplex.ifc");
+    const two = JSON.parse((await runCli(["jobs", "--project", projectId, "--limit", "2", "--json"], env)).stdout) as typeof page;
+    expect(two.items).toHaveLength(2);
+    expect(two.nextCursor).not.toBeNull();
+  });
+
   it("exits 1 and prints the problem's detail when the service refuses", async () => {
     const run = await runCli(["job", "6f1c2b9e-4d0a-4f7e-9a51-2a8c3e7d9b10"], env);
     expect(run.code).toBe(1);
