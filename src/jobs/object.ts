@@ -15,13 +15,8 @@ import { asProcessingError, describeFailure, processModel } from "./attempt";
 import { LISTING_RETRY_MS, syncListing } from "./listing";
 import { ModelChunks } from "./model-chunks";
 import { Outbox } from "./outbox";
-import type { AcceptedUpload, JobError, JobRecord } from "./record";
+import type { AcceptedUpload, JobError, JobRecord, Reservation } from "./record";
 import { JobState } from "./state";
-
-export type Reservation =
-  | { state: "reserved" }
-  | { state: "in-progress"; projectId: string }
-  | { state: "accepted"; projectId: string; reply: AcceptedUpload };
 
 /** How long a reservation without an accepted upload blocks a retry with the same key. */
 const RESERVATION_TTL_MS = 15 * 60 * 1000;
@@ -55,14 +50,9 @@ export interface JobTestOverrides {
 export class JobObject extends DurableObject<Env> {
   #overrides: JobTestOverrides = {};
   #configCache: Config | undefined;
-  readonly #state: JobState;
-  readonly #chunks: ModelChunks;
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.#state = new JobState(ctx.storage);
-    this.#chunks = new ModelChunks(ctx.storage.sql);
-  }
+  // Field initialisers run once the base class has set ctx.
+  readonly #state = new JobState(this.ctx.storage);
+  readonly #chunks = new ModelChunks(this.ctx.storage.sql);
 
   /** Test seam (not reachable over RPC: statics are not exposed); used through runInDurableObject. */
   static overrideForTests(object: JobObject, overrides: JobTestOverrides): void {
@@ -104,6 +94,13 @@ export class JobObject extends DurableObject<Env> {
     this.#state.accept(record, reply, now + config.processing.startDelayMs, uploaded);
     await this.#arm();
     await this.#syncListing(createLogger(config.logLevel, { jobId: record.jobId, component: "job" }));
+  }
+
+  /** Forgets the job (record, reply, events, its copy of the model); the route removed the stored model first. */
+  async forget(): Promise<void> {
+    this.#state.forget();
+    this.#chunks.clear();
+    await this.ctx.storage.deleteAlarm();
   }
 
   async record(): Promise<JobRecord | null> {

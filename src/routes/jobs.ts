@@ -8,7 +8,9 @@ import { mayAccessProject } from "../http/context";
 import { BEARER, openApiRouter } from "../http/openapi-app";
 import { notFound, ProblemError } from "../lib/problem";
 import type { JobDirectory } from "../jobs/client";
-import { type JobRecord, jobView } from "../jobs/record";
+import { type JobRecord, jobView, summaryObjectKey } from "../jobs/record";
+import { durableProjectJobIndex } from "../projects/client";
+import { CircuitOpenError, DependencyTimeoutError } from "../resilience/errors";
 
 async function visibleJob(jobs: JobDirectory, caller: Caller, jobId: string): Promise<JobRecord> {
   const record = await jobs.get(jobId);
@@ -45,6 +47,20 @@ const getSummary = createRoute({
   },
 });
 
+const deleteJob = createRoute({
+  method: "delete",
+  path: "/{jobId}",
+  tags: ["Jobs"],
+  summary: "Delete a job",
+  description: "Removes the stored model, its summary.json and the job's record; the job leaves its project's listing. Another project's job answers 404.",
+  security: BEARER,
+  request: { params: JobParams },
+  responses: {
+    204: { description: "Deleted; the job now answers 404." },
+    ...problemResponses(...COMMON_PROBLEMS, "not-found", "storage-unavailable", "circuit-open", "dependency-timeout"),
+  },
+});
+
 export const jobs = openApiRouter()
   .openapi(getJob, async (c) => {
     const { jobId } = c.req.valid("param");
@@ -65,4 +81,20 @@ export const jobs = openApiRouter()
       headers: failed ? {} : { "Retry-After": "2" },
       extensions: { jobStatus: record.status },
     });
+  })
+  .openapi(deleteJob, async (c) => {
+    const { jobId } = c.req.valid("param");
+    const record = await visibleJob(c.var.jobs, c.var.caller, jobId);
+    // The stored bytes go first: should storage fail, the job is still there to delete again.
+    for (const key of [record.objectKey, summaryObjectKey(record.objectKey)]) {
+      try {
+        await c.var.circuits.guard("storage", () => c.var.storage.delete(key), { timeoutMs: c.var.config.resilience.storageTimeoutMs });
+      } catch (error) {
+        if (error instanceof CircuitOpenError || error instanceof DependencyTimeoutError) throw error;
+        throw new ProblemError({ status: 503, slug: "storage-unavailable", title: "Storage Unavailable", detail: "The stored model or summary could not be removed; the job is kept, so delete it again later.", headers: { "Retry-After": "5" } });
+      }
+    }
+    await c.var.jobs.forget(jobId);
+    await durableProjectJobIndex(c.env.PROJECTS).forgetJob(record.projectId, jobId);
+    return c.body(null, 204);
   });

@@ -91,6 +91,18 @@ describe("ifc-ingest against npm run dev", () => {
     expect(two.nextCursor).not.toBeNull();
   });
 
+  it("deletes a job: its record and model are gone and it leaves the listing", async () => {
+    const page = JSON.parse((await runCli(["jobs", "--project", projectId, "--status", "failed", "--json"], env)).stdout) as { items: { jobId: string }[] };
+    const jobId = page.items[0]?.jobId ?? "";
+    const removed = await runCli(["delete", jobId, "--json"], env);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(JSON.parse(removed.stdout)).toEqual({ deleted: jobId });
+    const gone = await runCli(["job", jobId], env);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain(`No job ${jobId}.`);
+    expect((await runCli(["jobs", "--project", projectId, "--status", "failed", "--json"], env)).stdout).not.toContain(jobId);
+  });
+
   it("exits 1 and prints the problem's detail when the service refuses", async () => {
     const run = await runCli(["job", "6f1c2b9e-4d0a-4f7e-9a51-2a8c3e7d9b10"], env);
     expect(run.code).toBe(1);

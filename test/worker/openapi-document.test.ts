@@ -41,6 +41,7 @@ describe("GET /openapi.json", () => {
         "GET /v1/projects/{projectId}/webhook",
         "DELETE /v1/projects/{projectId}/webhook",
         "GET /v1/jobs/{jobId}",
+        "DELETE /v1/jobs/{jobId}",
         "GET /v1/jobs/{jobId}/summary",
         "GET /v1/ops/circuits",
       ]),
