@@ -1,0 +1,266 @@
+// One file through the upload-session API (create, part URL, PUT part, list, complete), done
+// by hand rather than with @uppy/aws-s3: see docs/console.md. Resumable after a reload: the
+// session id is kept per file fingerprint and the parts the session lists are not sent again.
+import { ProblemError, projectPath } from "./api.js";
+import { RateMeter } from "./format.js";
+import { backoffMs, completionList, isRetryable, partRange, planParts } from "./parts.js";
+import { findSaved, fingerprint, forget, save } from "./resume-store.js";
+import { isSameOrigin, sendPart, TransferAborted } from "./transfer.js";
+
+/** Parts in flight per file: enough to fill a link, few enough for six connections per host. */
+const CONCURRENCY = 3;
+const MAX_PART_ATTEMPTS = 5;
+
+/**
+ * @typedef {"starting" | "uploading" | "paused" | "completing" | "accepted" | "failed" | "cancelled"} Phase
+ * @typedef {{uploadId: string, size: number, partSize: number, partCount: number}} Session
+ */
+
+export class Upload {
+  /**
+   * @param {{api: import("./api.js").Api, project: string, file: File, onChange: (upload: Upload) => void}} options
+   */
+  constructor(options) {
+    this.api = options.api;
+    this.project = options.project;
+    this.file = options.file;
+    this.onChange = options.onChange;
+    this.fingerprint = fingerprint(options.file);
+    /** @type {Phase} */
+    this.phase = "starting";
+    /** @type {ProblemError | null} */
+    this.problem = null;
+    /** @type {string | null} */
+    this.jobId = null;
+    /** Bytes already in the session when this page took the upload over (a resume). */
+    this.resumedBytes = 0;
+    this.bytesDone = 0;
+    this.rate = 0;
+    /** @type {Session | null} */
+    this.session = null;
+    /** @type {Map<number, string>} part number -> ETag */
+    this.done = new Map();
+    this.doneBytes = 0;
+    /** @type {Map<number, {loaded: number, abort: () => void}>} */
+    this.inFlight = new Map();
+    this.meter = new RateMeter();
+    this.runBaseline = 0;
+    /** Bumped by pause and cancel, so workers of an earlier run stop. */
+    this.generation = 0;
+  }
+
+  get sessionPath() {
+    return `${projectPath(this.project)}/uploads/${encodeURIComponent(this.session?.uploadId ?? "")}`;
+  }
+
+  async start() {
+    try {
+      const resumed = await this.resumeSaved();
+      if (resumed === "accepted") return;
+      if (!resumed) await this.create();
+      await this.run();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  pause() {
+    if (this.phase !== "uploading") return;
+    this.generation += 1;
+    this.abortInFlight();
+    this.set("paused");
+  }
+
+  resume() {
+    if (this.phase !== "paused" && !(this.phase === "failed" && this.session)) return;
+    this.problem = null;
+    this.run().catch((error) => this.fail(error));
+  }
+
+  async cancel() {
+    if (this.phase === "accepted" || this.phase === "cancelled" || this.phase === "completing") return;
+    this.generation += 1;
+    this.abortInFlight();
+    forget(this.project, this.fingerprint);
+    this.set("cancelled");
+    if (this.session) {
+      try {
+        await this.api.json(this.sessionPath, { method: "DELETE" });
+      } catch {
+        // already gone or expired: either way nothing stays billed
+      }
+    }
+  }
+
+  /** @returns {Promise<boolean | "accepted">} */
+  async resumeSaved() {
+    const saved = findSaved(this.project, this.fingerprint);
+    if (!saved) return false;
+    let listing;
+    try {
+      listing = await this.api.json(`${projectPath(this.project)}/uploads/${encodeURIComponent(saved.uploadId)}`);
+    } catch (error) {
+      if (error instanceof ProblemError && error.status >= 400 && error.status < 500 && error.status !== 401 && error.status !== 429) {
+        forget(this.project, this.fingerprint);
+        return false;
+      }
+      throw error;
+    }
+    if (listing.status === "completed" && typeof listing.jobId === "string") {
+      forget(this.project, this.fingerprint);
+      this.jobId = listing.jobId;
+      this.bytesDone = this.file.size;
+      this.set("accepted");
+      return "accepted";
+    }
+    if (listing.status !== "open" || listing.size !== this.file.size) {
+      forget(this.project, this.fingerprint);
+      return false;
+    }
+    this.session = { uploadId: saved.uploadId, size: listing.size, partSize: listing.partSize, partCount: listing.partCount };
+    const plan = planParts(this.session, Array.isArray(listing.parts) ? listing.parts : []);
+    this.done = plan.done;
+    this.doneBytes = plan.doneBytes;
+    this.resumedBytes = plan.doneBytes;
+    this.bytesDone = plan.doneBytes;
+    return true;
+  }
+
+  async create() {
+    const created = await this.api.json(`${projectPath(this.project)}/uploads`, {
+      method: "POST",
+      body: { filename: this.file.name, size: this.file.size },
+    });
+    this.session = { uploadId: created.uploadId, size: created.size, partSize: created.partSize, partCount: created.partCount };
+    save({
+      project: this.project,
+      fingerprint: this.fingerprint,
+      uploadId: created.uploadId,
+      name: this.file.name,
+      size: this.file.size,
+      partSize: created.partSize,
+      savedAt: Date.now(),
+    });
+  }
+
+  async run() {
+    const session = this.session;
+    if (!session) return;
+    const generation = ++this.generation;
+    this.meter.reset();
+    this.runBaseline = this.doneBytes;
+    this.set("uploading");
+    /** @type {number[]} */
+    const queue = [];
+    for (let n = 1; n <= session.partCount; n += 1) if (!this.done.has(n)) queue.push(n);
+    const workers = Array.from({ length: Math.min(CONCURRENCY, queue.length) }, () => this.work(queue, session, generation));
+    const outcomes = await Promise.allSettled(workers);
+    if (generation !== this.generation) return;
+    const failed = outcomes.find((outcome) => outcome.status === "rejected");
+    if (failed) {
+      this.generation += 1;
+      this.abortInFlight();
+      throw failed.reason;
+    }
+    await this.complete();
+  }
+
+  /** @param {number[]} queue @param {Session} session @param {number} generation */
+  async work(queue, session, generation) {
+    for (let n = queue.shift(); n !== undefined && generation === this.generation; n = queue.shift()) {
+      await this.sendWithRetry(n, session, generation);
+    }
+  }
+
+  /** @param {number} partNumber @param {Session} session @param {number} generation */
+  async sendWithRetry(partNumber, session, generation) {
+    const { start, end } = partRange(session.size, session.partSize, partNumber);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const target = await this.api.json(`${this.sessionPath}/parts/${partNumber}`);
+        if (generation !== this.generation) return;
+        /** @type {Record<string, string>} */
+        const headers = { ...(target.headers ?? {}) };
+        // The service's own part endpoint wants the bearer token; a presigned S3 URL must not get it.
+        if (isSameOrigin(target.url) && !Object.keys(headers).some((name) => name.toLowerCase() === "authorization")) {
+          headers.authorization = `Bearer ${this.api.token}`;
+        }
+        const transfer = sendPart({
+          url: target.url,
+          method: target.method ?? "PUT",
+          headers,
+          body: this.file.slice(start, end),
+          onProgress: (loaded) => {
+            const entry = this.inFlight.get(partNumber);
+            if (entry) entry.loaded = loaded;
+            this.progress();
+          },
+        });
+        this.inFlight.set(partNumber, { loaded: 0, abort: transfer.abort });
+        const etag = await transfer.done;
+        this.inFlight.delete(partNumber);
+        if (generation !== this.generation) return;
+        this.done.set(partNumber, etag);
+        this.doneBytes += end - start;
+        this.progress();
+        return;
+      } catch (error) {
+        this.inFlight.delete(partNumber);
+        if (error instanceof TransferAborted || generation !== this.generation) return;
+        if (!(error instanceof ProblemError) || !isRetryable(error.status) || attempt >= MAX_PART_ATTEMPTS) throw error;
+        await new Promise((done) => setTimeout(done, backoffMs(attempt)));
+        if (generation !== this.generation) return;
+      }
+    }
+  }
+
+  async complete() {
+    this.set("completing");
+    try {
+      const accepted = await this.api.json(`${this.sessionPath}/complete`, { method: "POST", body: { parts: completionList(this.done) } });
+      forget(this.project, this.fingerprint);
+      this.jobId = accepted.jobId;
+      this.set("accepted");
+    } catch (error) {
+      // An incomplete upload stays open and can be resumed; a refused one (not IFC, bad
+      // schema) has been deleted by the service.
+      if (!(error instanceof ProblemError && (error.status === 400 || error.status === 0 || error.status >= 500))) {
+        forget(this.project, this.fingerprint);
+        this.session = null;
+      }
+      throw error;
+    }
+  }
+
+  progress() {
+    let loaded = 0;
+    for (const entry of this.inFlight.values()) loaded += entry.loaded;
+    this.bytesDone = Math.min(this.file.size, this.doneBytes + loaded);
+    this.meter.add(performance.now(), this.bytesDone - this.runBaseline);
+    this.rate = this.meter.rate();
+    this.onChange(this);
+  }
+
+  abortInFlight() {
+    for (const entry of this.inFlight.values()) entry.abort();
+    this.inFlight.clear();
+    this.bytesDone = this.doneBytes;
+    this.rate = 0;
+  }
+
+  /** @param {unknown} error */
+  fail(error) {
+    if (this.phase === "cancelled") return;
+    this.problem =
+      error instanceof ProblemError
+        ? error
+        : new ProblemError({ status: 0, title: "Upload Failed", detail: error instanceof Error ? error.message : String(error) });
+    this.set("failed");
+  }
+
+  /** @param {Phase} phase */
+  set(phase) {
+    this.phase = phase;
+    this.onChange(this);
+  }
+}
