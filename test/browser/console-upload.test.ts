@@ -1,0 +1,210 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page, Route } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generatedModel } from "../setup/generated-model.ts";
+import { type ConsoleBrowser, consoleLink, launchBrowser } from "../support/node/browser.ts";
+import { type DevServer, devToken, startDevServer } from "../support/node/dev-server.ts";
+import { fixturePath, referenceFor } from "../support/node/reference.ts";
+
+/** A model bigger than one part (parts are at least 8 MiB), so a reload can land between parts. */
+const LARGE_MB = 30;
+
+/** The upload card of a file. */
+const card = (page: Page, name: string) => page.locator("li.upload", { has: page.locator(".file-name strong", { hasText: name }) });
+
+/** Materials as the table shows them: [name, associatedObjects]. */
+async function materialRows(page: Page): Promise<[string, number][]> {
+  return page
+    .locator("#materials-table tbody tr")
+    .evaluateAll((trs) => trs.map((tr) => [tr.children[0]?.textContent ?? "", Number((tr.children[1]?.textContent ?? "").replace(/,/g, ""))] as [string, number]));
+}
+
+/** Part number of a part request (`.../uploads/{id}/parts/{n}`), or undefined. */
+const partOf = (url: string): number | undefined => {
+  const match = /\/uploads\/[^/]+\/parts\/(\d+)/.exec(url);
+  return match ? Number(match[1]) : undefined;
+};
+
+/**
+ * Holds every part PUT but part 1 until the page goes away: the upload is then caught mid-way,
+ * with part 1 stored and the others in flight, however fast the loopback is.
+ */
+async function holdPartsAfterFirst(page: Page): Promise<void> {
+  await page.route("**/uploads/*/parts/*", async (route: Route) => {
+    const request = route.request();
+    if (request.method() === "PUT" && (partOf(request.url()) ?? 1) > 1) return; // never answered
+    await route.continue();
+  });
+}
+
+describe("web console: uploads through upload sessions", () => {
+  let server: DevServer;
+  let browser: ConsoleBrowser;
+  let link: string;
+  let token: string;
+
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startDevServer(), launchBrowser()]);
+    [link, token] = await Promise.all([consoleLink(server.output), devToken(["demo"])]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([browser?.close(), server?.stop()]);
+  });
+
+  async function session(uploadId: string): Promise<{ status: string; parts: { partNumber: number }[]; partCount: number }> {
+    const response = await fetch(`${server.url}/v1/projects/demo/uploads/${uploadId}`, { headers: { authorization: `Bearer ${token}` } });
+    return (await response.json()) as { status: string; parts: { partNumber: number }[]; partCount: number };
+  }
+
+  async function savedUploadId(page: Page): Promise<string> {
+    await expect.poll(() => page.evaluate(() => Object.keys(JSON.parse(localStorage.getItem("ifc-console.uploads") ?? "{}")).length)).toBe(1);
+    return page.evaluate(() => Object.values(JSON.parse(localStorage.getItem("ifc-console.uploads") ?? "{}") as Record<string, { uploadId: string }>)[0]?.uploadId ?? "");
+  }
+
+  it("uploads duplex.ifc and AC20-FZK-Haus.ifc, follows both jobs to success and shows their summaries", async () => {
+    const { page, errors, screenshot } = await browser.open();
+    const created: string[] = [];
+    page.on("request", (request) => {
+      if (request.method() === "POST" && /\/v1\/projects\/demo\/uploads$/.test(request.url())) created.push(request.postData() ?? "");
+    });
+    await page.goto(link);
+    await page.locator("#files").setInputFiles([fixturePath("duplex.ifc"), fixturePath("AC20-FZK-Haus.ifc")]);
+    await expect.poll(() => page.locator("li.upload").count()).toBe(2);
+    await screenshot("10-uploads-started");
+    for (const name of ["duplex.ifc", "AC20-FZK-Haus.ifc"]) {
+      await card(page, name).locator(".badge.succeeded").waitFor({ timeout: 90_000 });
+    }
+    // Both went through upload sessions, not the direct upload route.
+    expect(created.map((body) => (JSON.parse(body) as { filename: string }).filename).sort()).toEqual(["AC20-FZK-Haus.ifc", "duplex.ifc"]);
+    await screenshot("11-uploads-succeeded");
+
+    for (const name of ["duplex.ifc", "AC20-FZK-Haus.ifc"]) {
+      await page.getByRole("button", { name: `Open the summary of ${name}` }).click();
+      await expect.poll(() => page.locator("#job-title").textContent()).toBe(`Job: ${name}`);
+      await page.locator("#materials-table").waitFor();
+      const reference = referenceFor(name);
+      expect((await materialRows(page)).sort()).toEqual([...reference.materials].sort());
+      expect(await page.locator("svg.chart g.bar").count()).toBeGreaterThan(0);
+      expect(await page.locator("#job-body").textContent()).toContain(reference.entities.toLocaleString("en-US"));
+      await screenshot(`12-summary-${name.replace(/\.ifc$/, "")}`);
+    }
+
+    // The job list: newest first, each opening its summary.
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await expect.poll(() => page.locator("#jobs-table tbody tr").count()).toBeGreaterThanOrEqual(2);
+    const listed = await page.locator("#jobs-table tbody tr td.name").allTextContents();
+    expect(listed.slice(0, 2).sort()).toEqual(["AC20-FZK-Haus.ifc", "duplex.ifc"]);
+    await page.getByRole("button", { name: `Open ${listed[1]}` }).click();
+    await expect.poll(() => page.locator("#job-title").textContent()).toBe(`Job: ${listed[1]}`);
+    await page.locator("#materials-table").waitFor();
+    await screenshot("13-job-list");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("resumes a large upload after a reload from the parts the session lists, sending none twice", async () => {
+    const model = generatedModel(LARGE_MB);
+    const { page, errors, screenshot } = await browser.open();
+    await page.goto(link);
+    await holdPartsAfterFirst(page);
+    await page.locator("#files").setInputFiles(model);
+    const uploadId = await savedUploadId(page);
+    await expect.poll(async () => (await session(uploadId)).parts.map((p) => p.partNumber), { timeout: 30_000 }).toEqual([1]);
+    const { partCount } = await session(uploadId);
+    expect(partCount).toBeGreaterThan(2);
+    await expect.poll(() => card(page, "duplex-").locator(".upload-text").textContent()).toMatch(/Uploading .* MB\/s/);
+    await screenshot("20-large-upload-mid-way");
+
+    await page.unrouteAll({ behavior: "ignoreErrors" });
+    await page.reload();
+    await page.locator("#pending-list li").first().waitFor();
+    expect(await page.locator("#pending-list").textContent()).toContain(`duplex-${LARGE_MB}mb.ifc`);
+    await screenshot("21-after-reload-unfinished");
+
+    const sent: number[] = [];
+    page.on("request", (request) => {
+      const part = partOf(request.url());
+      if (request.method() === "PUT" && part !== undefined) sent.push(part);
+    });
+    await page.locator("#files").setInputFiles(model);
+    await expect.poll(() => card(page, "duplex-").locator(".upload-text").textContent()).toContain("resumed at");
+    await card(page, "duplex-").locator(".badge.succeeded").waitFor({ timeout: 120_000 });
+    expect([...new Set(sent)].sort((a, b) => a - b)).toEqual(Array.from({ length: partCount - 1 }, (_, i) => i + 2));
+    expect(await page.locator("#pending").isHidden()).toBe(true);
+    await screenshot("22-large-upload-resumed-succeeded");
+
+    // The model is duplex.ifc's DATA repeated: every material's count is duplex's times the copies.
+    await page.getByRole("button", { name: `Open the summary of duplex-${LARGE_MB}mb.ifc` }).click();
+    await page.locator("#materials-table").waitFor();
+    const reference = new Map(referenceFor("duplex.ifc").materials);
+    const rows = await materialRows(page);
+    const copies = (rows[0]?.[1] ?? 0) / (reference.get(rows[0]?.[0] ?? "") ?? 1);
+    expect(copies).toBeGreaterThan(1);
+    expect(rows.map(([name, n]) => [name, n / copies]).sort()).toEqual([...reference].sort());
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("pauses, resumes and cancels an upload", async () => {
+    const model = generatedModel(LARGE_MB);
+    const { page, errors, screenshot } = await browser.open();
+    await page.goto(link);
+    await holdPartsAfterFirst(page);
+    await page.locator("#files").setInputFiles(model);
+    const uploadId = await savedUploadId(page);
+    await expect.poll(async () => (await session(uploadId)).parts.length, { timeout: 30_000 }).toBe(1);
+
+    await page.getByRole("button", { name: `Pause duplex-${LARGE_MB}mb.ifc` }).click();
+    await expect.poll(() => card(page, "duplex-").locator(".upload-text").textContent()).toMatch(/^Paused at/);
+    // Keyboard focus stays on the control that replaced the one pressed.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Resume");
+    await screenshot("30-paused");
+    await page.unrouteAll({ behavior: "ignoreErrors" });
+    await page.keyboard.press("Enter");
+    await card(page, "duplex-").locator(".badge.succeeded").waitFor({ timeout: 120_000 });
+    expect((await session(uploadId)).status).toBe("completed");
+
+    // A second copy under another name, cancelled mid-way: the session is aborted and forgotten.
+    const copy = join(mkdtempSync(join(tmpdir(), "console-")), "cancel-me.ifc");
+    writeFileSync(copy, Buffer.concat([Buffer.from("ISO-10303-21;\n"), Buffer.alloc(20 * 1024 * 1024, 0x20), Buffer.from("\n")]));
+    await holdPartsAfterFirst(page);
+    await page.locator("#files").setInputFiles(copy);
+    await expect.poll(() => page.evaluate(() => localStorage.getItem("ifc-console.uploads") ?? "")).toContain("cancel-me.ifc");
+    const cancelId = await page.evaluate(
+      () => Object.values(JSON.parse(localStorage.getItem("ifc-console.uploads") ?? "{}") as Record<string, { uploadId: string; name: string }>).find((u) => u.name === "cancel-me.ifc")?.uploadId ?? "",
+    );
+    await page.getByRole("button", { name: "Cancel cancel-me.ifc" }).click();
+    await expect.poll(() => card(page, "cancel-me.ifc").locator(".upload-text").textContent()).toBe("Cancelled");
+    await expect.poll(async () => (await session(cancelId)).status).toBe("aborted");
+    expect(await page.evaluate(() => localStorage.getItem("ifc-console.uploads"))).not.toContain("cancel-me.ifc");
+    await screenshot("31-cancelled");
+    await page.unrouteAll({ behavior: "ignoreErrors" });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("shows the 415 problem's title and detail for a file that is not IFC", async () => {
+    const notIfc = join(mkdtempSync(join(tmpdir(), "console-")), "floor-plan.png");
+    writeFileSync(notIfc, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(4096, 7)]));
+    const { page, errors, screenshot } = await browser.open();
+    const statuses: number[] = [];
+    page.on("response", (response) => {
+      if (response.url().endsWith("/complete")) statuses.push(response.status());
+    });
+    await page.goto(link);
+    await page.locator("#files").setInputFiles(notIfc);
+    const problem = card(page, "floor-plan.png").locator(".problem");
+    await problem.waitFor();
+    expect(statuses).toEqual([415]);
+    expect(await problem.locator(".problem-title").textContent()).toMatch(/\S/);
+    expect(await problem.locator(".problem-detail").textContent()).toMatch(/STEP|IFC/);
+    expect(await card(page, "floor-plan.png").locator(".upload-text").textContent()).toBe("Not accepted");
+    await screenshot("40-not-ifc-415");
+    // The browser reports the refused request itself; nothing else may go wrong.
+    expect(errors.filter((e) => !/status of 415/.test(e))).toEqual([]);
+    await page.close();
+  });
+});
