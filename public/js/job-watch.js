@@ -1,5 +1,6 @@
 // Follows a job until it has succeeded or failed, polling its view (GET /v1/jobs/{id}).
 import { ProblemError } from "./api.js";
+import { formatBytes, formatCount } from "./format.js";
 import { backoffMs, isRetryable } from "./parts.js";
 
 const POLL_MS = 1000;
@@ -47,15 +48,21 @@ function sleep(ms, signal) {
 }
 
 /**
- * What a person reads while a job runs: the phase and how far it got.
- * @param {{status: string, progress?: {phase?: string, bytesDone?: number, bytesTotal?: number}}} job
+ * What a person reads about a job beside its status: how far processing got, what the model
+ * holds once it succeeded, the failure code once it failed.
+ * @param {{status: string, progress?: {phase?: string, bytesDone?: number, bytesTotal?: number}, summary?: {schema?: string, entityCount?: number}, error?: {code?: string}}} job
  * @returns {{text: string, fraction: number | null}}
  */
 export function jobProgress(job) {
   const progress = job.progress;
   if (job.status === "processing" && progress && typeof progress.bytesTotal === "number" && progress.bytesTotal > 0) {
     const fraction = Math.min(1, (progress.bytesDone ?? 0) / progress.bytesTotal);
-    return { text: `processing${progress.phase ? ` (${progress.phase})` : ""}: ${Math.floor(fraction * 100)} %`, fraction };
+    return { text: `${progress.phase ?? "processing"}: ${Math.floor(fraction * 100)} % of ${formatBytes(progress.bytesTotal)}`, fraction };
   }
-  return { text: job.status, fraction: job.status === "succeeded" ? 1 : null };
+  if (job.status === "succeeded" && job.summary && typeof job.summary.entityCount === "number") {
+    return { text: `${job.summary.schema ?? ""} · ${formatCount(job.summary.entityCount)} entities`, fraction: 1 };
+  }
+  if (job.status === "failed") return { text: job.error?.code ?? "", fraction: null };
+  if (job.status === "queued") return { text: "waiting to be processed", fraction: null };
+  return { text: "", fraction: null };
 }

@@ -27,7 +27,7 @@ export function jobStatusView(job) {
     job.status === "processing" || job.status === "queued"
       ? h("progress", { max: 1, value: fraction ?? undefined, "aria-label": `Processing ${job.file?.name ?? ""}` })
       : null,
-    h("span", { class: "status-text", text }),
+    text ? h("span", { class: "status-text", text }) : null,
   );
 }
 

@@ -44,9 +44,18 @@ export class UploadCard {
     const upload = this.upload;
     this.progress.value = upload.bytesDone;
     this.text.textContent = uploadText(upload);
+    // Once the bytes are in (or refused outright), the upload's bar has nothing more to say.
+    this.progress.hidden = upload.phase === "accepted" || ((upload.phase === "failed" || upload.phase === "cancelled") && !upload.session);
     if (this.job) this.status.replaceChildren(jobStatusView(this.job));
+    const failedJob = this.job?.status === "failed" ? this.job : null;
     if (upload.problem) {
       this.problem.replaceChildren(h("strong", { class: "problem-title", text: upload.problem.title }), h("p", { class: "problem-detail", text: upload.problem.detail }));
+      this.problem.hidden = false;
+    } else if (failedJob) {
+      this.problem.replaceChildren(
+        h("strong", { class: "problem-title", text: `Processing failed: ${failedJob.error?.code ?? "unknown"}` }),
+        h("p", { class: "problem-detail", text: failedJob.error?.message ?? "" }),
+      );
       this.problem.hidden = false;
     } else {
       this.problem.hidden = true;
