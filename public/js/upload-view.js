@@ -45,7 +45,7 @@ export class UploadCard {
     this.progress.value = upload.bytesDone;
     this.text.textContent = uploadText(upload);
     // Once the bytes are in (or refused outright), the upload's bar has nothing more to say.
-    this.progress.hidden = upload.phase === "accepted" || ((upload.phase === "failed" || upload.phase === "cancelled") && !upload.session);
+    this.progress.hidden = upload.phase === "accepted" || upload.phase === "cancelled" || (upload.phase === "failed" && !upload.session);
     if (this.job) this.status.replaceChildren(jobStatusView(this.job));
     const failedJob = this.job?.status === "failed" ? this.job : null;
     if (upload.problem) {

@@ -102,6 +102,36 @@ describe("web console: sign-in, job summary, layout", () => {
     await page.close();
   });
 
+  it("lists the project's jobs newest first, a page at a time, each opening its summary", async () => {
+    const token = await devToken(["demo"]);
+    const body = readFileSync(fixturePath("test.ifc"));
+    const names = Array.from({ length: 12 }, (_, i) => `listed-${String(i).padStart(2, "0")}.ifc`);
+    for (const name of names) {
+      const upload = await fetch(`${server.url}/v1/projects/demo/models?filename=${name}`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body });
+      expect(upload.status).toBe(202);
+    }
+    const { page, errors, screenshot } = await browser.open();
+    await page.goto(link);
+    const listed = () => page.locator("#jobs-table tbody td.name").allTextContents();
+    await expect.poll(listed).toEqual(expect.arrayContaining([names[11]]));
+    const first = await listed();
+    expect(first).toHaveLength(10);
+    expect(first.slice(0, 10)).toEqual([...names].reverse().slice(0, 10));
+    await screenshot("05-job-list");
+    await page.getByRole("button", { name: "Older" }).click();
+    await expect.poll(listed).not.toEqual(first);
+    const second = await listed();
+    expect(second.slice(0, 2)).toEqual([names[1], names[0]]);
+    await page.getByRole("button", { name: "Newest" }).click();
+    await expect.poll(listed).toEqual(first);
+    await page.getByRole("button", { name: `Open ${names[11]}` }).click();
+    await expect.poll(() => page.locator("#job-title").textContent()).toBe(`Job: ${names[11]}`);
+    await page.locator("#job-body .badge.succeeded").waitFor({ timeout: 60_000 });
+    expect(await page.locator("#job-body").textContent()).toContain("No materials.");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("stays readable in a narrow window: nothing wider than the screen", async () => {
     const { page, errors, screenshot } = await browser.open({ width: 375, height: 740 });
     await page.goto(link);

@@ -138,7 +138,7 @@ describe("web console: uploads through upload sessions", () => {
     await page.locator("#files").setInputFiles(model);
     await expect.poll(() => card(page, "duplex-").locator(".upload-text").textContent()).toContain("resumed at");
     await card(page, "duplex-").locator(".badge.processing, .badge.succeeded").first().waitFor({ timeout: 120_000 });
-    await screenshot("22-large-upload-processing");
+    await screenshot("22-large-upload-job");
     await card(page, "duplex-").locator(".badge.succeeded").waitFor({ timeout: 120_000 });
     const unlisted = Array.from({ length: partCount }, (_, i) => i + 1).filter((n) => !listed.includes(n));
     expect([...new Set(sent)].sort((a, b) => a - b)).toEqual(unlisted);
