@@ -56,7 +56,7 @@ export class RateMeter {
   /** @param {number} now @param {number} bytes cumulative bytes sent in this run */
   add(now, bytes) {
     this.samples.push({ t: now, bytes });
-    while (this.samples.length > 2 && now - (this.samples[1]?.t ?? now) > this.windowMs) this.samples.shift();
+    while (this.samples.length > 2 && now - (this.samples[0]?.t ?? now) > this.windowMs) this.samples.shift();
   }
 
   reset() {
