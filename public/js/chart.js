@@ -35,8 +35,8 @@ function svg(tag, attributes, text) {
 export function barChart(bars, title) {
   // Label above its bar rather than beside it, so the chart stays legible in a narrow window.
   const rowHeight = 38;
-  const width = 480;
-  const countWidth = 70;
+  const width = 360;
+  const countWidth = 64;
   const height = Math.max(1, bars.length) * rowHeight;
   const max = Math.max(1, ...bars.map((bar) => bar.count));
   const chart = /** @type {SVGSVGElement} */ (svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", class: "chart", "aria-label": title }));

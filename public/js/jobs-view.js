@@ -4,6 +4,8 @@ import { h, typedById } from "./dom.js";
 import { formatBytes, formatTime } from "./format.js";
 
 const PAGE_SIZE = 10;
+/** While a listed job is queued or processing, the page is read again this often. */
+const LIVE_REFRESH_MS = 3000;
 
 export class JobsView {
   /**
@@ -20,6 +22,8 @@ export class JobsView {
     this.cursor = undefined;
     /** @type {string | null} */
     this.nextCursor = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.refresh = undefined;
     this.controller = new AbortController();
     const signal = this.controller.signal;
     this.first.addEventListener("click", () => void this.load(undefined), { signal });
@@ -30,10 +34,12 @@ export class JobsView {
 
   destroy() {
     this.controller.abort();
+    clearTimeout(this.refresh);
   }
 
   /** @param {string | undefined} cursor */
   async load(cursor) {
+    clearTimeout(this.refresh);
     const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
     if (this.filter.value) query.set("status", this.filter.value);
     if (cursor) query.set("cursor", cursor);
@@ -51,6 +57,9 @@ export class JobsView {
     this.empty.hidden = items.length > 0;
     this.first.disabled = cursor === undefined;
     this.next.disabled = this.nextCursor === null;
+    if (!this.controller.signal.aborted && items.some((/** @type {any} */ job) => job.status === "queued" || job.status === "processing")) {
+      this.refresh = setTimeout(() => void this.load(this.cursor), LIVE_REFRESH_MS);
+    }
   }
 
   /** @param {any} job */

@@ -132,12 +132,23 @@ describe("web console: sign-in, job summary, layout", () => {
     await page.close();
   });
 
-  it("stays readable in a narrow window: nothing wider than the screen", async () => {
+  it("stays readable in a narrow window: nothing wider than the screen, the summary included", async () => {
+    const token = await devToken(["demo"]);
+    const upload = await fetch(`${server.url}/v1/projects/demo/models?filename=duplex.ifc`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      body: readFileSync(fixturePath("duplex.ifc")),
+    });
+    const { jobId } = (await upload.json()) as { jobId: string };
     const { page, errors, screenshot } = await browser.open({ width: 375, height: 740 });
     await page.goto(link);
     await expect.poll(() => page.locator("#who").textContent()).toContain("project demo");
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     await screenshot("04-narrow");
+    await page.goto(`${link}&job=${jobId}`);
+    await page.locator("#materials-table").waitFor({ timeout: 60_000 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await screenshot("06-narrow-summary");
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -215,7 +215,16 @@ describe("web console: uploads through upload sessions", () => {
     expect(await problem.locator(".problem-detail").textContent()).toMatch(/STEP|IFC/);
     expect(await card(page, "floor-plan.png").locator(".upload-text").textContent()).toBe("Not accepted");
     await screenshot("40-not-ifc-415");
-    // The browser reports the refused request itself; nothing else may go wrong.
+
+    // Dropped rather than chosen: the same path.
+    await page.locator("#drop").evaluate((zone) => {
+      const data = new DataTransfer();
+      data.items.add(new File(["just some notes\n"], "notes.txt", { type: "text/plain" }));
+      zone.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+    });
+    await card(page, "notes.txt").locator(".problem .problem-title").waitFor();
+    expect(statuses).toEqual([415, 415]);
+    // The browser reports the refused requests itself; nothing else may go wrong.
     expect(errors.filter((e) => !/status of 415/.test(e))).toEqual([]);
     await page.close();
   });
