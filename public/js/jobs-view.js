@@ -53,7 +53,10 @@ export class JobsView {
     this.cursor = cursor;
     this.nextCursor = typeof page?.nextCursor === "string" ? page.nextCursor : null;
     const items = Array.isArray(page?.items) ? page.items : [];
+    // A live refresh must not take keyboard focus away from the row's button.
+    const focused = this.body.contains(document.activeElement) ? document.activeElement?.closest("tr")?.getAttribute("data-job-id") : null;
     this.body.replaceChildren(...items.map((/** @type {any} */ job) => this.row(job)));
+    if (focused) /** @type {HTMLElement | null} */ (this.body.querySelector(`tr[data-job-id="${CSS.escape(focused)}"] button`))?.focus();
     this.empty.hidden = items.length > 0;
     this.first.disabled = cursor === undefined;
     this.next.disabled = this.nextCursor === null;
