@@ -91,7 +91,8 @@ function summaryView(summary) {
           { numeric: [1] },
         )
       : h("p", { text: "No storeys." }),
-    h("h3", { text: `Materials (${materials.length})` }),
+    h("h3", { text: `Materials (${formatCount(summary.truncated?.materials ?? materials.length)})` }),
+    summary.truncated ? h("p", { class: "muted", text: `The first ${formatCount(materials.length)} materials and ${formatCount(storeys.length)} storeys are shown; summary.json beside the model holds all.` }) : null,
     materials.length ? materialsTable(materials) : h("p", { text: "No materials." }),
     h("h3", { text: `Most frequent entity types (of ${Object.keys(summary.counts ?? {}).length})` }),
     top.length ? barChart(top, `The ${top.length} most frequent entity types`) : h("p", { text: "No entities." }),
@@ -124,6 +125,9 @@ function validationView(validation) {
       h("li", { text: `${formatCount(validation.danglingReferences ?? 0)} dangling references` }),
     ),
     clean ? h("p", { text: "No problems found." }) : null,
+    validation.schemaTable !== undefined
+      ? h("p", { class: "muted", text: validation.schemaTable ? `Entity types checked against the ${validation.schemaTable} schema.` : "No schema table for this schema: entity types were not checked." })
+      : null,
     validation.truncated ? h("p", { text: "Only the first entries of each list are shown; the totals count all." }) : null,
     issues(errors, "Errors"),
     issues(warnings, "Warnings"),
