@@ -151,7 +151,7 @@ describe("web console: uploads through upload sessions", () => {
     const duplex = referenceFor("duplex.ifc");
     const reference = new Map(duplex.materials);
     const text = (await page.locator("#job-body").textContent()) ?? "";
-    const materials = Number(/Materials \((\d+)\)/.exec(text)?.[1]);
+    const materials = Number(/Materials \(([\d,]+)\)/.exec(text)?.[1]?.replace(/,/g, ""));
     const copies = materials / reference.size;
     expect(Number.isInteger(copies) && copies > 1).toBe(true);
     expect(text).toContain((duplex.entities * copies).toLocaleString("en-US"));
