@@ -87,6 +87,8 @@ describe("web console: sign-in, job summary, layout", () => {
     expect(await bars.count()).toBe(12);
     expect(await bars.first().locator("title").textContent()).toMatch(/^IFC[A-Z0-9]+: [\d,]+$/);
     expect(await page.locator("#job-body").getByText(reference.storeys[0] ?? "none", { exact: true }).count()).toBeGreaterThan(0);
+    // The validation report: totals always, here a clean model.
+    expect(await page.locator("#job-body .validation .totals").textContent()).toMatch(/0 errors.*0 warnings/);
     await screenshot("03-summary-duplex");
 
     // Sorting by keyboard: the header buttons toggle aria-sort.
@@ -98,6 +100,35 @@ describe("web console: sign-in, job summary, layout", () => {
     expect(names).toEqual([...names].sort((a, b) => a.localeCompare(b)));
     await page.keyboard.press("Enter");
     expect(await page.locator("th[aria-sort]").getAttribute("aria-sort")).toBe("descending");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("shows why a job failed: its code and message", async () => {
+    const token = await devToken(["demo"]);
+    const broken = [
+      "ISO-10303-21;",
+      "HEADER;",
+      "FILE_DESCRIPTION(('ViewDefinition [CoordinationView]'),'2;1');",
+      "FILE_NAME('broken.ifc','2026-11-30T00:00:00',(''),(''),'','','');",
+      "FILE_SCHEMA(('IFC4'));",
+      "ENDSEC;",
+      "DATA;",
+      "#1=IFCPROJECT('2Iicv0RnfAVPda6Sg4SE78',$,'Broken',$,$,$,$,$,$);",
+      "#2=IFCWALL('1xS3BCk291UvhgP2dvNsgp',$,'never closed,$,$,$,$,$);",
+      "",
+    ].join("\n");
+    const upload = await fetch(`${server.url}/v1/projects/demo/models?filename=broken.ifc`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: broken });
+    expect(upload.status).toBe(202);
+    const { jobId } = (await upload.json()) as { jobId: string };
+    const { page, errors, screenshot } = await browser.open();
+    await page.goto(`${link}&job=${jobId}`);
+    const problem = page.locator("#job-body .problem");
+    await problem.waitFor({ timeout: 60_000 });
+    expect(await problem.locator("strong").textContent()).toBe("Processing failed: invalid_step");
+    expect(await problem.locator("p").textContent()).toMatch(/line \d+/);
+    expect(await page.locator("#job-body .badge.failed").count()).toBe(1);
+    await screenshot("07-job-failed");
     expect(errors).toEqual([]);
     await page.close();
   });
