@@ -1,11 +1,10 @@
 // The console's entry: sign-in, file picking and dropping, the job list, the job panel.
-import { Api, ProblemError, projectPath } from "./api.js";
+import { Api, ProblemError } from "./api.js";
 import { clearSession, decodeClaims, defaultProject, storedSession, storeSession, takeFragmentCredentials } from "./auth.js";
 import { byId, h, typedById } from "./dom.js";
-import { formatBytes } from "./format.js";
 import { watchJob } from "./job-watch.js";
 import { JobsView } from "./jobs-view.js";
-import { forget, savedForProject } from "./resume-store.js";
+import { renderUnfinished } from "./pending-view.js";
 import { jobView } from "./summary-view.js";
 import { Upload } from "./upload.js";
 import { UploadCard } from "./upload-view.js";
@@ -161,37 +160,10 @@ function followJob(context, jobId, onUpdate) {
     .catch(showProblem);
 }
 
-/** Sessions this browser started and did not finish, to be continued by picking the file again. */
 function renderPending() {
   if (!current) return;
-  const { api, project } = current;
   const active = new Set([...uploads.values()].filter((u) => u.phase !== "failed" && u.phase !== "cancelled").map((u) => u.fingerprint));
-  const entries = savedForProject(project).filter((entry) => !active.has(entry.fingerprint));
-  byId("pending").hidden = entries.length === 0;
-  byId("pending-list").replaceChildren(
-    ...entries.map((entry) =>
-      h(
-        "li",
-        {},
-        h("strong", { text: entry.name }),
-        h("span", { class: "muted", text: ` ${formatBytes(entry.size)}, started ${new Date(entry.savedAt).toLocaleString()} ` }),
-        h("button", {
-          type: "button",
-          "aria-label": `Discard the unfinished upload of ${entry.name}`,
-          text: "Discard",
-          onclick: async () => {
-            forget(project, entry.fingerprint);
-            renderPending();
-            try {
-              await api.json(`${projectPath(project)}/uploads/${encodeURIComponent(entry.uploadId)}`, { method: "DELETE" });
-            } catch {
-              // expired or already closed: nothing left to abort
-            }
-          },
-        }),
-      ),
-    ),
-  );
+  renderUnfinished(current.api, current.project, active);
 }
 
 /** @param {string} jobId */

@@ -49,7 +49,16 @@ export function sendPart(request) {
   return { done, abort: () => xhr.abort() };
 }
 
-/** Whether a URL points at this page's origin (the service's own part endpoint, not S3). @param {string} url */
-export function isSameOrigin(url) {
-  return new URL(url, location.href).origin === location.origin;
+/**
+ * The headers a part URL asks for; the service's own part endpoint (same origin) also wants
+ * the bearer token, which a presigned S3 URL must never get.
+ * @param {{url: string, headers?: Record<string, string>}} target
+ * @param {string} token
+ * @returns {Record<string, string>}
+ */
+export function partHeaders(target, token) {
+  const headers = { ...(target.headers ?? {}) };
+  const sameOrigin = new URL(target.url, location.href).origin === location.origin;
+  if (sameOrigin && !Object.keys(headers).some((name) => name.toLowerCase() === "authorization")) headers.authorization = `Bearer ${token}`;
+  return headers;
 }

@@ -5,7 +5,7 @@ import { ProblemError, projectPath } from "./api.js";
 import { RateMeter } from "./format.js";
 import { backoffMs, completionList, isRetryable, partRange, planParts } from "./parts.js";
 import { findSaved, fingerprint, forget, save } from "./resume-store.js";
-import { isSameOrigin, sendPart, TransferAborted } from "./transfer.js";
+import { partHeaders, sendPart, TransferAborted } from "./transfer.js";
 
 /** Parts in flight per file: enough to fill a link, few enough for six connections per host. */
 const CONCURRENCY = 3;
@@ -179,16 +179,10 @@ export class Upload {
       try {
         const target = await this.api.json(`${this.sessionPath}/parts/${partNumber}`);
         if (generation !== this.generation) return;
-        /** @type {Record<string, string>} */
-        const headers = { ...(target.headers ?? {}) };
-        // The service's own part endpoint wants the bearer token; a presigned S3 URL must not get it.
-        if (isSameOrigin(target.url) && !Object.keys(headers).some((name) => name.toLowerCase() === "authorization")) {
-          headers.authorization = `Bearer ${this.api.token}`;
-        }
         const transfer = sendPart({
           url: target.url,
           method: target.method ?? "PUT",
-          headers,
+          headers: partHeaders(target, this.api.token),
           body: this.file.slice(start, end),
           onProgress: (loaded) => {
             const entry = this.inFlight.get(partNumber);

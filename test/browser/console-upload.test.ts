@@ -160,6 +160,23 @@ describe("web console: uploads through upload sessions", () => {
     await page.close();
   });
 
+  it("discards an unfinished upload after a reload: the session is aborted and forgotten", async () => {
+    const model = generatedModel(LARGE_MB);
+    const { page, errors } = await browser.open();
+    await page.goto(link);
+    const hold = await holdPartsAfterFirst(page);
+    await page.locator("#files").setInputFiles(model);
+    const uploadId = await savedUploadId(page);
+    hold.release();
+    await page.reload();
+    await page.getByRole("button", { name: `Discard the unfinished upload of duplex-${LARGE_MB}mb.ifc` }).click();
+    expect(await page.locator("#pending").isHidden()).toBe(true);
+    await expect.poll(async () => (await session(uploadId)).status).toBe("aborted");
+    expect(await page.evaluate(() => localStorage.getItem("ifc-console.uploads"))).toBe("{}");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("pauses, resumes and cancels an upload", async () => {
     const model = generatedModel(LARGE_MB);
     const { page, errors, screenshot } = await browser.open();
