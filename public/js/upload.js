@@ -3,8 +3,9 @@
 // session id is kept per file fingerprint and the parts the session lists are not sent again.
 import { ProblemError, projectPath } from "./api.js";
 import { RateMeter } from "./format.js";
-import { backoffMs, completionList, isRetryable, partRange, planParts } from "./parts.js";
-import { findSaved, fingerprint, forget, save } from "./resume-store.js";
+import { backoffMs, completionList, isRetryable, partRange } from "./parts.js";
+import { fingerprint, forget } from "./resume-store.js";
+import { createSession, readSavedSession } from "./session-link.js";
 import { partHeaders, sendPart, TransferAborted } from "./transfer.js";
 
 /** Parts in flight per file: enough to fill a link, few enough for six connections per host. */
@@ -13,7 +14,7 @@ const MAX_PART_ATTEMPTS = 5;
 
 /**
  * @typedef {"starting" | "uploading" | "paused" | "completing" | "accepted" | "failed" | "cancelled"} Phase
- * @typedef {{uploadId: string, size: number, partSize: number, partCount: number}} Session
+ * @typedef {import("./session-link.js").Session} Session
  */
 
 export class Upload {
@@ -58,6 +59,8 @@ export class Upload {
       const resumed = await this.resumeSaved();
       if (resumed === "accepted") return;
       if (!resumed) await this.create();
+      // Cancelled while the session was being created or read: it must not stay open.
+      if (this.phase === "cancelled") return await this.abortSession();
       await this.run();
     } catch (error) {
       this.fail(error);
@@ -73,8 +76,29 @@ export class Upload {
 
   resume() {
     if (this.phase !== "paused" && !(this.phase === "failed" && this.session)) return;
+    const failed = this.phase === "failed";
     this.problem = null;
-    this.run().catch((error) => this.fail(error));
+    this.continue(failed).catch((error) => this.fail(error));
+  }
+
+  /**
+   * After a failure the session's own listing is the truth (a part may have landed, or a
+   * completion found one missing); after a pause what this page holds is.
+   * @param {boolean} relist
+   */
+  async continue(relist) {
+    if (relist) {
+      const open = await this.resumeSaved();
+      if (open === "accepted") return;
+      if (!open) {
+        // The session is gone (expired, aborted): start over with a new one.
+        this.done = new Map();
+        this.doneBytes = 0;
+        this.resumedBytes = 0;
+        await this.create();
+      }
+    }
+    await this.run();
   }
 
   async cancel() {
@@ -83,64 +107,42 @@ export class Upload {
     this.abortInFlight();
     forget(this.project, this.fingerprint);
     this.set("cancelled");
-    if (this.session) {
-      try {
-        await this.api.json(this.sessionPath, { method: "DELETE" });
-      } catch {
-        // already gone or expired: either way nothing stays billed
-      }
+    await this.abortSession();
+  }
+
+  async abortSession() {
+    if (!this.session) return;
+    forget(this.project, this.fingerprint);
+    try {
+      await this.api.json(this.sessionPath, { method: "DELETE" });
+    } catch {
+      // already gone or expired: either way nothing stays billed
     }
   }
 
-  /** @returns {Promise<boolean | "accepted">} */
+  /**
+   * Continues the session saved for this file, if the service still holds it open.
+   * @returns {Promise<boolean | "accepted">} "accepted" when it was completed already
+   */
   async resumeSaved() {
-    const saved = findSaved(this.project, this.fingerprint);
-    if (!saved) return false;
-    let listing;
-    try {
-      listing = await this.api.json(`${projectPath(this.project)}/uploads/${encodeURIComponent(saved.uploadId)}`);
-    } catch (error) {
-      if (error instanceof ProblemError && error.status >= 400 && error.status < 500 && error.status !== 401 && error.status !== 429) {
-        forget(this.project, this.fingerprint);
-        return false;
-      }
-      throw error;
-    }
-    if (listing.status === "completed" && typeof listing.jobId === "string") {
-      forget(this.project, this.fingerprint);
-      this.jobId = listing.jobId;
+    const found = await readSavedSession(this.api, this.project, this.fingerprint, this.file.size);
+    if (found.kind === "accepted") {
+      this.jobId = found.jobId;
       this.bytesDone = this.file.size;
       this.set("accepted");
       return "accepted";
     }
-    if (listing.status !== "open" || listing.size !== this.file.size) {
-      forget(this.project, this.fingerprint);
-      return false;
-    }
-    this.session = { uploadId: saved.uploadId, size: listing.size, partSize: listing.partSize, partCount: listing.partCount };
-    const plan = planParts(this.session, Array.isArray(listing.parts) ? listing.parts : []);
-    this.done = plan.done;
-    this.doneBytes = plan.doneBytes;
-    this.resumedBytes = plan.doneBytes;
-    this.bytesDone = plan.doneBytes;
+    if (found.kind === "none") return false;
+    this.session = found.session;
+    this.done = found.plan.done;
+    this.doneBytes = found.plan.doneBytes;
+    this.resumedBytes = found.plan.doneBytes;
+    this.bytesDone = found.plan.doneBytes;
     return true;
   }
 
   async create() {
-    const created = await this.api.json(`${projectPath(this.project)}/uploads`, {
-      method: "POST",
-      body: { filename: this.file.name, size: this.file.size },
-    });
-    this.session = { uploadId: created.uploadId, size: created.size, partSize: created.partSize, partCount: created.partCount };
-    save({
-      project: this.project,
-      fingerprint: this.fingerprint,
-      uploadId: created.uploadId,
-      name: this.file.name,
-      size: this.file.size,
-      partSize: created.partSize,
-      savedAt: Date.now(),
-    });
+    this.session = await createSession(this.api, this.project, this.file, this.fingerprint);
   }
 
   async run() {
@@ -153,15 +155,20 @@ export class Upload {
     /** @type {number[]} */
     const queue = [];
     for (let n = 1; n <= session.partCount; n += 1) if (!this.done.has(n)) queue.push(n);
-    const workers = Array.from({ length: Math.min(CONCURRENCY, queue.length) }, () => this.work(queue, session, generation));
-    const outcomes = await Promise.allSettled(workers);
+    /** @type {{error: unknown} | null} */
+    let failure = null;
+    const workers = Array.from({ length: Math.min(CONCURRENCY, queue.length) }, () =>
+      this.work(queue, session, generation).catch((error) => {
+        // The first refused part stops the others at once; Resume picks up from there.
+        if (failure) return;
+        failure = { error };
+        this.generation += 1;
+        this.abortInFlight();
+      }),
+    );
+    await Promise.all(workers);
+    if (failure) throw /** @type {{error: unknown}} */ (failure).error;
     if (generation !== this.generation) return;
-    const failed = outcomes.find((outcome) => outcome.status === "rejected");
-    if (failed) {
-      this.generation += 1;
-      this.abortInFlight();
-      throw failed.reason;
-    }
     await this.complete();
   }
 

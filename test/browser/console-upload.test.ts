@@ -177,6 +177,34 @@ describe("web console: uploads through upload sessions", () => {
     await page.close();
   });
 
+  it("stops at a refused part with the problem, and Resume continues from the session's listing", async () => {
+    const model = generatedModel(LARGE_MB);
+    const { page, errors, screenshot } = await browser.open();
+    await page.goto(link);
+    // Injected fault (the real service refuses only malformed parts): part 2's PUT answered 400 once.
+    let refused = false;
+    await page.route("**/uploads/*/parts/2", async (route: Route) => {
+      if (route.request().method() !== "PUT" || refused) return route.continue();
+      refused = true;
+      return route.fulfill({
+        status: 400,
+        contentType: "application/problem+json",
+        body: JSON.stringify({ type: "about:blank", title: "Bad Part", detail: "injected by the test", status: 400 }),
+      });
+    });
+    await page.locator("#files").setInputFiles(model);
+    const problem = card(page, "duplex-").locator(".problem");
+    await problem.waitFor();
+    expect(await problem.textContent()).toBe("Bad Partinjected by the test");
+    expect(await card(page, "duplex-").locator(".upload-text").textContent()).toMatch(/^Stopped at/);
+    await screenshot("32-part-refused");
+    await page.getByRole("button", { name: `Resume duplex-${LARGE_MB}mb.ifc` }).click();
+    await card(page, "duplex-").locator(".badge.succeeded").waitFor({ timeout: 120_000 });
+    expect(await problem.isHidden()).toBe(true);
+    expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+    await page.close();
+  });
+
   it("pauses, resumes and cancels an upload", async () => {
     const model = generatedModel(LARGE_MB);
     const { page, errors, screenshot } = await browser.open();
