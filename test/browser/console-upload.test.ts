@@ -252,7 +252,13 @@ describe("web console: uploads through upload sessions", () => {
       if (response.url().endsWith("/complete")) statuses.push(response.status());
     });
     await page.goto(link);
-    await page.locator("#files").setInputFiles(notIfc);
+    // Chosen by keyboard: Tab from the header reaches the file input, Space opens the chooser.
+    await page.getByRole("button", { name: "Sign out" }).focus();
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("files");
+    const chooser = page.waitForEvent("filechooser");
+    await page.keyboard.press("Space");
+    await (await chooser).setFiles(notIfc);
     const problem = card(page, "floor-plan.png").locator(".problem");
     await problem.waitFor();
     expect(statuses).toEqual([415]);
