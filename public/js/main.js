@@ -162,7 +162,9 @@ function followJob(context, jobId, onUpdate) {
 
 function renderPending() {
   if (!current) return;
-  const active = new Set([...uploads.values()].filter((u) => u.phase !== "failed" && u.phase !== "cancelled").map((u) => u.fingerprint));
+  // Uploads this page shows a card for (with Resume, if stopped) are not listed twice.
+  const shown = [...uploads.values()].filter((u) => u.phase !== "cancelled" && (u.phase !== "failed" || u.session !== null));
+  const active = new Set(shown.map((u) => u.fingerprint));
   renderUnfinished(current.api, current.project, active);
 }
 

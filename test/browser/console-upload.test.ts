@@ -197,6 +197,8 @@ describe("web console: uploads through upload sessions", () => {
     await problem.waitFor();
     expect(await problem.textContent()).toBe("Bad Partinjected by the test");
     expect(await card(page, "duplex-").locator(".upload-text").textContent()).toMatch(/^Stopped at/);
+    // Its card offers Resume; it is not listed again among the unfinished uploads.
+    expect(await page.locator("#pending").isHidden()).toBe(true);
     await screenshot("32-part-refused");
     await page.getByRole("button", { name: `Resume duplex-${LARGE_MB}mb.ifc` }).click();
     await card(page, "duplex-").locator(".badge.succeeded").waitFor({ timeout: 120_000 });
