@@ -13,7 +13,7 @@ const PROJECT_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** @type {{api: Api, project: string, jobs: JobsView} | null} */
 let current = null;
-/** @type {Map<string, Upload>} uploads of this page by file fingerprint */
+/** @type {Map<string, {upload: Upload, card: UploadCard}>} uploads of this page by file fingerprint */
 const uploads = new Map();
 /** @type {AbortController | null} */
 let panelWatch = null;
@@ -137,12 +137,14 @@ function startUpload(context, file) {
     },
   });
   const running = uploads.get(upload.fingerprint);
-  if (running && running.phase !== "failed" && running.phase !== "cancelled" && running.phase !== "accepted") {
+  if (running && running.upload.phase !== "failed" && running.upload.phase !== "cancelled" && running.upload.phase !== "accepted") {
     say(`${file.name} is already being uploaded.`);
     return;
   }
-  uploads.set(upload.fingerprint, upload);
+  // The same file chosen again after it stopped: the new upload takes its session over.
+  if (running?.upload.phase === "failed") running.card.element.remove();
   card = new UploadCard(upload, openJob);
+  uploads.set(upload.fingerprint, { upload, card });
   byId("uploads").prepend(card.element);
   card.update();
   void upload.start();
@@ -163,7 +165,7 @@ function followJob(context, jobId, onUpdate) {
 function renderPending() {
   if (!current) return;
   // Uploads this page shows a card for (with Resume, if stopped) are not listed twice.
-  const shown = [...uploads.values()].filter((u) => u.phase !== "cancelled" && (u.phase !== "failed" || u.session !== null));
+  const shown = [...uploads.values()].map(({ upload }) => upload).filter((u) => u.phase !== "cancelled" && (u.phase !== "failed" || u.session !== null));
   const active = new Set(shown.map((u) => u.fingerprint));
   renderUnfinished(current.api, current.project, active);
 }
