@@ -1,7 +1,7 @@
 // The soak's webhook receiver on 127.0.0.1: verifies each delivery's signature as a real
-// subscriber would (the package's verify-webhook), and counts events per type and job.
+// subscriber would (the Standard Webhooks reference library), and counts events per type and job.
 import { createServer, type Server } from "node:http";
-import { verifyWebhook } from "../../src/notify/verify-webhook.ts";
+import { Webhook } from "standardwebhooks";
 
 export interface Receiver {
   url: string;
@@ -35,16 +35,17 @@ export async function startReceiver(): Promise<Receiver> {
     });
     request.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
-      verifyWebhook<{ type: string; jobId?: string }>(receiver.secret, request.headers, body)
-        .then((event) => {
-          receiver.counts[event.type] = (receiver.counts[event.type] ?? 0) + 1;
-          if (event.type === "model.processed" && event.jobId) receiver.processed.add(event.jobId);
-          response.writeHead(204).end();
-        })
-        .catch(() => {
-          receiver.rejected += 1;
-          response.writeHead(400).end();
-        });
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(request.headers)) if (typeof value === "string") headers[name] = value;
+      try {
+        const event = new Webhook(receiver.secret).verify(body, headers) as { type: string; jobId?: string };
+        receiver.counts[event.type] = (receiver.counts[event.type] ?? 0) + 1;
+        if (event.type === "model.processed" && event.jobId) receiver.processed.add(event.jobId);
+        response.writeHead(204).end();
+      } catch {
+        receiver.rejected += 1;
+        response.writeHead(400).end();
+      }
     });
   });
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", () => done()));
