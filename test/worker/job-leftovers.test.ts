@@ -1,6 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { JobObject } from "../../src/objects/job";
+import type { JobObject } from "../../src/jobs/object";
 import { fixture } from "../support/worker";
 import { accepted, getJob, jobStub, runAttempt, uniqueProject } from "../support/processing";
 
