@@ -24,11 +24,19 @@ const label = process.env.BENCH_SOAK_LABEL;
 const warmupOf = (runMinutes: number) => Math.max(30, Math.min(120, runMinutes * 12));
 
 const PROJECT = "soak";
+/** BENCH_SOAK_VARS="NAME=value,NAME=value": more settings for the service (e.g. PROCESSOR=web-ifc). */
+const extraVars = Object.fromEntries(
+  (process.env.BENCH_SOAK_VARS ?? "")
+    .split(",")
+    .filter((pair) => pair.includes("="))
+    .map((pair) => [pair.slice(0, pair.indexOf("=")).trim(), pair.slice(pair.indexOf("=") + 1).trim()]),
+);
 const ingestVars = {
   LOG_LEVEL: "warn",
   PROCESSING_START_DELAY_MS: "0",
   WEBHOOK_DNS_RESOLVER: "off",
   WEBHOOK_ALLOW_PRIVATE: "true",
+  ...extraVars,
 };
 
 interface RunResult {
@@ -216,10 +224,12 @@ export const soak = {
     const filename = basename(path);
     const token = await devToken([PROJECT]);
     console.log(`model ${filename} (${(model.size / 1e3).toFixed(0)} KB), ${concurrency} clients; floor ${floorMinutes} min, ingest ${minutes} min`);
-    const floor = await soakOnce("floor", floorMinutes, model, filename, token);
+    if (Object.keys(extraVars).length > 0) console.log(`service settings: ${JSON.stringify(extraVars)}`);
+    // BENCH_SOAK_FLOOR_MINUTES=0 leaves the floor out (for comparing variants of the service).
+    const floor = floorMinutes > 0 ? await soakOnce("floor", floorMinutes, model, filename, token) : undefined;
     const ingest = await soakOnce("ingest", minutes, model, filename, token);
-    const floorPerUpload = floor.figures.rssPerUpload;
-    const rows = [row(floor, floorPerUpload), row(ingest, floorPerUpload)];
+    const floorPerUpload = floor?.figures.rssPerUpload;
+    const rows = [...(floor ? [row(floor, floorPerUpload)] : []), row(ingest, floorPerUpload)];
     printTable(`Soak: ${concurrency} clients uploading ${filename} (${(model.size / 1e3).toFixed(0)} KB) back to back through wrangler dev`, rows);
     const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: projectRoot, encoding: "utf8" }).trim();
     const outDir = join(projectRoot, "bench", "results");
@@ -227,7 +237,7 @@ export const soak = {
     const file = join(outDir, label ? `soak-${label}.json` : "soak.json");
     writeFileSync(
       file,
-      `${JSON.stringify({ commit, label, model: { file: filename, bytes: model.size }, concurrency, sampleS: sampleMs / 1000, rows, runs: [floor, ingest] }, null, 2)}\n`,
+      `${JSON.stringify({ commit, label, settings: ingestVars, model: { file: filename, bytes: model.size }, concurrency, sampleS: sampleMs / 1000, rows, runs: [floor, ingest].filter(Boolean) }, null, 2)}\n`,
     );
     console.log(`results: ${file}`);
   },
