@@ -199,7 +199,10 @@ function row(result: RunResult, floorPerUpload: number | undefined): Record<stri
   const c = result.counters;
   const perUpload = f.rssPerUpload;
   return {
-    worker: result.target === "floor" ? "bare Worker piping into local R2 (floor)" : "ingest (R2, web-ifc, webhooks)",
+    worker:
+      result.target === "floor"
+        ? "bare Worker piping into local R2 (floor)"
+        : `ingest (R2, ${extraVars.PROCESSOR ?? "default"} processor, webhooks${c.sessionsAvailable ? ", sessions" : ""})`,
     min: result.minutes,
     uploads: `${c.uploads}${c.sessionUploads > 0 ? ` (${c.sessionUploads} sessions)` : ""}`,
     "not 202": Object.values(c.refused).reduce((a, b) => a + b, 0),

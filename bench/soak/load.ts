@@ -89,30 +89,35 @@ async function post(url: string, body: Blob, headers: Record<string, string>): P
   return { status: 202, ...(parsed.jobId ? { jobId: parsed.jobId } : {}) };
 }
 
-/** Create, PUT each part to the service's part endpoint, complete: the same job as a direct upload. */
+/**
+ * Create, ask each part's URL and PUT the part there (the service's part endpoint, or a
+ * presigned S3 URL), complete with the parts' ETags: the same job as a direct upload.
+ */
 async function sessionUpload(options: LoadOptions, auth: Record<string, string>): Promise<{ status: number; jobId?: string }> {
   const base = `${options.url}/v1/projects/${options.projectId}/uploads`;
-  const created = await fetch(base, {
-    method: "POST",
-    headers: { ...auth, "content-type": "application/json" },
-    body: JSON.stringify({ filename: options.filename, size: options.model.size }),
-  });
+  const json = { ...auth, "content-type": "application/json" };
+  const created = await fetch(base, { method: "POST", headers: json, body: JSON.stringify({ filename: options.filename, size: options.model.size }) });
   if (created.status !== 201) {
     await created.body?.cancel();
     return { status: created.status };
   }
   const session = (await created.json()) as { uploadId: string; partSize: number; partCount: number };
-  for (let part = 1; part <= session.partCount; part++) {
-    const from = (part - 1) * session.partSize;
-    const put = await fetch(`${base}/${session.uploadId}/parts/${part}`, {
-      method: "PUT",
-      headers: { ...auth, "content-type": "application/octet-stream" },
-      body: options.model.slice(from, Math.min(options.model.size, from + session.partSize)),
-    });
+  const parts: { partNumber: number; etag: string }[] = [];
+  for (let partNumber = 1; partNumber <= session.partCount; partNumber++) {
+    const target = await fetch(`${base}/${session.uploadId}/parts/${partNumber}`, { headers: auth });
+    if (!target.ok) {
+      await target.body?.cancel();
+      return { status: target.status };
+    }
+    const { url, headers } = (await target.json()) as { url: string; headers: Record<string, string> };
+    const from = (partNumber - 1) * session.partSize;
+    const put = await fetch(url, { method: "PUT", headers, body: options.model.slice(from, Math.min(options.model.size, from + session.partSize)) });
+    const etag = put.headers.get("etag");
     await put.body?.cancel();
-    if (!put.ok) return { status: put.status };
+    if (!put.ok || etag === null) return { status: put.status };
+    parts.push({ partNumber, etag });
   }
-  const completed = await fetch(`${base}/${session.uploadId}/complete`, { method: "POST", headers: auth });
+  const completed = await fetch(`${base}/${session.uploadId}/complete`, { method: "POST", headers: json, body: JSON.stringify({ parts }) });
   const text = await completed.text();
   if (completed.status !== 202) return { status: completed.status };
   const parsed = JSON.parse(text) as { jobId?: string };
