@@ -12,6 +12,7 @@ import { CircuitClient } from "./circuits/client";
 import { liveness, readiness } from "./routes/health";
 import { jobs } from "./routes/jobs";
 import { models } from "./routes/models";
+import { uploads } from "./routes/uploads";
 import { webhooks } from "./routes/webhooks";
 import { loggedStorage } from "./storage/logged-storage";
 import { ops } from "./routes/ops";
@@ -65,6 +66,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route("/", readiness);
   app.use("/v1/*", requireCaller);
   app.route("/v1/projects", models);
+  app.route("/v1/projects", uploads);
   app.route("/v1/projects", webhooks);
   app.route("/v1/jobs", jobs);
   app.route("/v1/ops", ops);

@@ -2,6 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import type { EventType } from "../notify/events";
 import type { WebhookTarget } from "../notify/webhook";
 import { generateSecret } from "../notify/webhook-signature";
+import type { SessionListing } from "../uploads/session-record";
+import { type ListingPage, UploadIndex } from "../uploads/upload-index";
 
 /** What the API shows of a subscription: never the secret. */
 export interface WebhookSubscriptionView {
@@ -36,8 +38,11 @@ interface WebhookRow {
  * A single row, because a project has at most one subscription; a PUT replaces it.
  */
 export class ProjectObject extends DurableObject<Env> {
+  readonly #uploads: UploadIndex;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#uploads = new UploadIndex(ctx.storage.sql);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS webhook (
       singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
       subscription_id TEXT NOT NULL,
@@ -100,6 +105,15 @@ export class ProjectObject extends DurableObject<Env> {
       now,
       subscriptionId,
     );
+  }
+
+  /** Written by each upload session object when its status changes. */
+  async recordUpload(listing: SessionListing): Promise<void> {
+    this.#uploads.record(listing);
+  }
+
+  async listUploads(limit: number, cursor: string | undefined, now: number): Promise<ListingPage> {
+    return this.#uploads.list(limit, cursor, now);
   }
 
   #view(projectId: string): WebhookSubscriptionView {
