@@ -13,6 +13,8 @@ import { mib, printTable } from "./table.ts";
 // Settings (environment variables); a few minutes by default.
 const minutes = Number(process.env.BENCH_SOAK_MINUTES ?? 3);
 const floorMinutes = Number(process.env.BENCH_SOAK_FLOOR_MINUTES ?? Math.min(minutes, 5));
+/** A second floor that also writes one new Durable Object per upload, as a job does (0: left out). */
+const recordFloorMinutes = Number(process.env.BENCH_SOAK_RECORD_FLOOR_MINUTES ?? 0);
 const concurrency = Number(process.env.BENCH_SOAK_CONCURRENCY ?? 8);
 const generatedMb = process.env.BENCH_SOAK_MB === undefined ? undefined : Number(process.env.BENCH_SOAK_MB);
 const fixture = process.env.BENCH_SOAK_MODEL ?? "example.ifc";
@@ -39,8 +41,14 @@ const ingestVars = {
   ...extraVars,
 };
 
+type Kind = "floor" | "record-floor" | "ingest";
+const floorConfigs: Record<Exclude<Kind, "ingest">, string> = {
+  floor: "bench/baseline/wrangler.toml",
+  "record-floor": "bench/baseline/record.wrangler.toml",
+};
+
 interface RunResult {
-  target: "ingest" | "floor";
+  target: Kind;
   minutes: number;
   warmupS: number;
   counters: Omit<LoadCounters, "jobIds" | "uploadMs" | "jobMs" | "unfinished"> & { unfinished: number; sessionsAvailable: boolean };
@@ -98,11 +106,11 @@ async function sessionsAvailable(url: string, token: string, model: Blob, filena
   return true;
 }
 
-async function soakOnce(target: "ingest" | "floor", runMinutes: number, model: Blob, filename: string, token: string): Promise<RunResult> {
+async function soakOnce(target: Kind, runMinutes: number, model: Blob, filename: string, token: string): Promise<RunResult> {
   const inspectorPort = await freePort();
   const args = ["--inspector-port", String(inspectorPort), "--log-level", "warn"];
   const server = await startDevServer(
-    target === "floor" ? { config: "bench/baseline/wrangler.toml", args } : { vars: ingestVars, args },
+    target === "ingest" ? { vars: ingestVars, args } : { config: floorConfigs[target], args },
   );
   const poke = async () => void (await (await fetch(`${server.url}/healthz`)).body?.cancel());
   let receiver: Receiver | undefined;
@@ -137,7 +145,7 @@ async function soakOnce(target: "ingest" | "floor", runMinutes: number, model: B
         until,
         sessionEvery: sessions ? sessionEvery : 0,
         jobTimeoutMs: 120_000,
-        target,
+        target: target === "ingest" ? "ingest" : "floor",
       },
       counters,
     );
@@ -202,11 +210,13 @@ function row(result: RunResult, floorPerUpload: number | undefined): Record<stri
     worker:
       result.target === "floor"
         ? "bare Worker piping into local R2 (floor)"
-        : `ingest (R2, ${extraVars.PROCESSOR ?? "default"} processor, webhooks${c.sessionsAvailable ? ", sessions" : ""})`,
+        : result.target === "record-floor"
+          ? "bare Worker piping into local R2 + a new Durable Object per upload"
+          : `ingest (R2, ${extraVars.PROCESSOR ?? "default"} processor, webhooks${c.sessionsAvailable ? ", sessions" : ""})`,
     min: result.minutes,
     uploads: `${c.uploads}${c.sessionUploads > 0 ? ` (${c.sessionUploads} sessions)` : ""}`,
     "not 202": Object.values(c.refused).reduce((a, b) => a + b, 0),
-    "jobs ok/failed/unfinished": result.target === "floor" ? "-" : `${c.succeeded}/${Object.values(c.failed).reduce((a, b) => a + b, 0)}/${c.unfinished}`,
+    "jobs ok/failed/unfinished": result.target !== "ingest" ? "-" : `${c.succeeded}/${Object.values(c.failed).reduce((a, b) => a + b, 0)}/${c.unfinished}`,
     "webhooks (processed missing)": result.webhooks ? `${Object.values(result.webhooks.counts).reduce((a, b) => a + b, 0)} (${result.webhooks.processedJobsMissing})` : "-",
     "heap MiB warm-up -> end": `${fmt(f.heapAtWarmup)} -> ${fmt(f.heapAtEnd)}`,
     "heap growth MiB (fit)": fmt(f.heapGrowthFitted),
@@ -226,13 +236,16 @@ export const soak = {
     const model = await openAsBlob(path);
     const filename = basename(path);
     const token = await devToken([PROJECT]);
-    console.log(`model ${filename} (${(model.size / 1e3).toFixed(0)} KB), ${concurrency} clients; floor ${floorMinutes} min, ingest ${minutes} min`);
+    console.log(`model ${filename} (${(model.size / 1e3).toFixed(0)} KB), ${concurrency} clients; floor ${floorMinutes} min, record floor ${recordFloorMinutes} min, ingest ${minutes} min`);
     if (Object.keys(extraVars).length > 0) console.log(`service settings: ${JSON.stringify(extraVars)}`);
     // BENCH_SOAK_FLOOR_MINUTES=0 leaves the floor out (for comparing variants of the service).
     const floor = floorMinutes > 0 ? await soakOnce("floor", floorMinutes, model, filename, token) : undefined;
-    const ingest = await soakOnce("ingest", minutes, model, filename, token);
+    const recordFloor = recordFloorMinutes > 0 ? await soakOnce("record-floor", recordFloorMinutes, model, filename, token) : undefined;
+    // BENCH_SOAK_MINUTES=0 runs the floors alone.
+    const ingest = minutes > 0 ? await soakOnce("ingest", minutes, model, filename, token) : undefined;
     const floorPerUpload = floor?.figures.rssPerUpload;
-    const rows = [...(floor ? [row(floor, floorPerUpload)] : []), row(ingest, floorPerUpload)];
+    const runs = [floor, recordFloor, ingest].filter((run): run is RunResult => run !== undefined);
+    const rows = runs.map((run) => row(run, floorPerUpload));
     printTable(`Soak: ${concurrency} clients uploading ${filename} (${(model.size / 1e3).toFixed(0)} KB) back to back through wrangler dev`, rows);
     const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: projectRoot, encoding: "utf8" }).trim();
     const outDir = join(projectRoot, "bench", "results");
@@ -240,7 +253,7 @@ export const soak = {
     const file = join(outDir, label ? `soak-${label}.json` : "soak.json");
     writeFileSync(
       file,
-      `${JSON.stringify({ commit, label, settings: ingestVars, model: { file: filename, bytes: model.size }, concurrency, sampleS: sampleMs / 1000, rows, runs: [floor, ingest].filter(Boolean) }, null, 2)}\n`,
+      `${JSON.stringify({ commit, label, settings: ingestVars, model: { file: filename, bytes: model.size }, concurrency, sampleS: sampleMs / 1000, rows, runs }, null, 2)}\n`,
     );
     console.log(`results: ${file}`);
   },
