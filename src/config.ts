@@ -25,6 +25,8 @@ const configSchema = z.object({
     .max(1024 * MiB)
     .default(DEFAULT_UPLOAD_BUFFER_BYTES),
   AUTH_JWT_SECRET: z.string().min(32, "must be at least 32 characters"),
+  AUTH_ISSUER: z.string().max(1024).optional(),
+  AUTH_AUDIENCE: z.string().max(1024).optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
   // S3: formats are checked whenever a value is set; which ones are required depends on the driver.
   S3_BUCKET: z
@@ -91,6 +93,9 @@ export interface Config {
   /** Part buffers all uploads of one isolate may hold together (see storage/buffer-budget). */
   uploadBufferBytes: number;
   authJwtSecret: string;
+  /** When set, tokens must carry this `iss` / list this `aud`. */
+  authIssuer: string | undefined;
+  authAudience: string | undefined;
   logLevel: LogLevel;
   /** Present exactly when storageDriver is "s3". */
   s3: S3Settings | undefined;
@@ -191,6 +196,8 @@ export function loadConfig(env: ConfigSource): Config {
     MAX_UPLOAD_BYTES: blankToUndefined(env.MAX_UPLOAD_BYTES),
     UPLOAD_BUFFER_BYTES: blankToUndefined(env.UPLOAD_BUFFER_BYTES),
     AUTH_JWT_SECRET: env.AUTH_JWT_SECRET,
+    AUTH_ISSUER: blankToUndefined(env.AUTH_ISSUER),
+    AUTH_AUDIENCE: blankToUndefined(env.AUTH_AUDIENCE),
     LOG_LEVEL: blankToUndefined(env.LOG_LEVEL),
     S3_BUCKET: blankToUndefined(env.S3_BUCKET),
     S3_ENDPOINT: blankToUndefined(env.S3_ENDPOINT),
@@ -236,6 +243,8 @@ export function loadConfig(env: ConfigSource): Config {
     maxUploadBytes: value.MAX_UPLOAD_BYTES,
     uploadBufferBytes: value.UPLOAD_BUFFER_BYTES,
     authJwtSecret: value.AUTH_JWT_SECRET,
+    authIssuer: value.AUTH_ISSUER,
+    authAudience: value.AUTH_AUDIENCE,
     logLevel: value.LOG_LEVEL,
     s3: storageDriver === "s3" ? s3Settings(value) : undefined,
     notify: {

@@ -16,6 +16,10 @@ export interface Env {
   MAX_UPLOAD_BYTES?: string;
   UPLOAD_BUFFER_BYTES?: string;
   AUTH_JWT_SECRET?: string;
+  AUTH_ISSUER?: string;
+  AUTH_AUDIENCE?: string;
+  UPLOAD_IDLE_TIMEOUT_MS?: string;
+  MAX_CONCURRENT_UPLOADS?: string;
   LOG_LEVEL?: string;
   SQS_QUEUE_URL?: string;
   SQS_ENDPOINT?: string;

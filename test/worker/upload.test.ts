@@ -293,8 +293,9 @@ describe("POST /v1/projects/{projectId}/models", () => {
     await expectProblem(response, 415, "unsupported-content-type");
   });
 
-  it("fails with one message naming every bad setting", async () => {
+  it("fails with one message naming every bad setting (to an operator)", async () => {
     const response = await upload("demo", await fixture("test.ifc"), {
+      token: await token(["*"], { secret: "short" }),
       overrides: { ENVIRONMENT: "staging", AUTH_JWT_SECRET: "short", MAX_UPLOAD_BYTES: "-1" },
     });
     const problem = await expectProblem(response, 500, "misconfigured");
