@@ -3,6 +3,8 @@ import type { Env } from "./env";
 import type { SqsSettings } from "./notify/sqs";
 import { DEFAULT_SCHEDULE_MS, parseSchedule } from "./notify/schedule";
 import { DEFAULT_UPLOAD_BUFFER_BYTES } from "./storage/buffer-budget";
+import { DEFAULT_MAX_CONCURRENT_UPLOADS } from "./ingest/upload-slots";
+import { UPLOAD_OVERHEAD_BYTES } from "./ingest/inspect-stream";
 import { R2_PART_SIZE } from "./storage/r2";
 import { S3_DEFAULT_PART_SIZE, S3_DEFAULT_UPLOAD_CONCURRENCY, S3_MIN_PART_SIZE, type S3Settings } from "./storage/s3";
 import { FAILURE_CODES, type FailureCode } from "./processing/processor";
@@ -21,9 +23,11 @@ const configSchema = z.object({
   UPLOAD_BUFFER_BYTES: z.coerce
     .number()
     .int()
-    .min(R2_PART_SIZE, `must be at least ${R2_PART_SIZE} bytes (8 MiB), one part`)
+    .min(R2_PART_SIZE + UPLOAD_OVERHEAD_BYTES, `must be at least ${R2_PART_SIZE + UPLOAD_OVERHEAD_BYTES} bytes (11 MiB): one part and one upload's blocks`)
     .max(1024 * MiB)
     .default(DEFAULT_UPLOAD_BUFFER_BYTES),
+  UPLOAD_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(10 * 60_000).default(30_000),
+  MAX_CONCURRENT_UPLOADS: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_MAX_CONCURRENT_UPLOADS),
   AUTH_JWT_SECRET: z.string().min(32, "must be at least 32 characters"),
   AUTH_ISSUER: z.string().max(1024).optional(),
   AUTH_AUDIENCE: z.string().max(1024).optional(),
@@ -92,6 +96,10 @@ export interface Config {
   maxUploadBytes: number;
   /** Part buffers all uploads of one isolate may hold together (see storage/buffer-budget). */
   uploadBufferBytes: number;
+  /** A request body that sends nothing this long ends with 408 upload-stalled. */
+  uploadIdleTimeoutMs: number;
+  /** Uploads one isolate runs at once; more are answered 503 upload-capacity. */
+  maxConcurrentUploads: number;
   authJwtSecret: string;
   /** When set, tokens must carry this `iss` / list this `aud`. */
   authIssuer: string | undefined;
@@ -137,7 +145,11 @@ export interface ResilienceConfig {
   breaker: { failureThreshold: number; resetMs: number };
   /** Costs are the AWS SDK "standard" mode's; only the bucket size is a setting. */
   retryBudget: { maxTokens: number; retryCost: number; timeoutCost: number; successRefund: number };
-  /** Deadline for one storage write (a whole streamed upload), after which it counts as a timeout. */
+  /**
+   * Deadline of one wait on storage, after which it counts as a timeout: during an upload, for
+   * storage to take the next block or to finish after the last byte (never the client's time);
+   * for a job, its storage call.
+   */
   storageTimeoutMs: number;
 }
 
@@ -173,8 +185,8 @@ function missingSettings(input: RawSettings, hasR2Binding: boolean): string[] {
     }
     const partSize = Number(input.S3_PART_SIZE ?? S3_DEFAULT_PART_SIZE);
     const budget = Number(input.UPLOAD_BUFFER_BYTES ?? DEFAULT_UPLOAD_BUFFER_BYTES);
-    if (budget < partSize) {
-      problems.push(`UPLOAD_BUFFER_BYTES: must be at least S3_PART_SIZE (${partSize} bytes), or every upload is refused`);
+    if (budget < partSize + UPLOAD_OVERHEAD_BYTES) {
+      problems.push(`UPLOAD_BUFFER_BYTES: must be at least S3_PART_SIZE + 3 MiB (${partSize + UPLOAD_OVERHEAD_BYTES} bytes), or every large upload is refused`);
     }
   }
   if (input.SQS_QUEUE_URL !== undefined) {
@@ -195,6 +207,8 @@ export function loadConfig(env: ConfigSource): Config {
     STORAGE_DRIVER: blankToUndefined(env.STORAGE_DRIVER),
     MAX_UPLOAD_BYTES: blankToUndefined(env.MAX_UPLOAD_BYTES),
     UPLOAD_BUFFER_BYTES: blankToUndefined(env.UPLOAD_BUFFER_BYTES),
+    UPLOAD_IDLE_TIMEOUT_MS: blankToUndefined(env.UPLOAD_IDLE_TIMEOUT_MS),
+    MAX_CONCURRENT_UPLOADS: blankToUndefined(env.MAX_CONCURRENT_UPLOADS),
     AUTH_JWT_SECRET: env.AUTH_JWT_SECRET,
     AUTH_ISSUER: blankToUndefined(env.AUTH_ISSUER),
     AUTH_AUDIENCE: blankToUndefined(env.AUTH_AUDIENCE),
@@ -242,6 +256,8 @@ export function loadConfig(env: ConfigSource): Config {
     storageDriver,
     maxUploadBytes: value.MAX_UPLOAD_BYTES,
     uploadBufferBytes: value.UPLOAD_BUFFER_BYTES,
+    uploadIdleTimeoutMs: value.UPLOAD_IDLE_TIMEOUT_MS,
+    maxConcurrentUploads: value.MAX_CONCURRENT_UPLOADS,
     authJwtSecret: value.AUTH_JWT_SECRET,
     authIssuer: value.AUTH_ISSUER,
     authAudience: value.AUTH_AUDIENCE,

@@ -4,10 +4,11 @@ import { CircuitOpenError, DependencyTimeoutError } from "../resilience/errors";
 import { ProblemError } from "../http/problem";
 import type { JobDirectory } from "../objects/job-directory";
 import { type AcceptedUpload, type JobRecord, jobLink } from "../objects/job-record";
-import { UploadCapacityError } from "../storage/buffer-budget";
+import { type MemoryLease, UploadCapacityError } from "../storage/buffer-budget";
 import { type ObjectStorage, StorageError } from "../storage/object-storage";
 import { type ByteSource, streamSource } from "../streams/byte-source";
-import { type Inspection, type InspectionResult, inspectUpload, tooLarge } from "./inspect-stream";
+import { type Inspection, type InspectionResult, blockBytesFor, inspectUpload, tooLarge } from "./inspect-stream";
+import { StorageDeadline } from "./storage-deadline";
 import { modelObjectKey, sanitizeFilename } from "./sanitize-filename";
 
 export interface UploadDeps {
@@ -23,6 +24,15 @@ export interface UploadDeps {
   guardStorage?: StorageGuard;
   /** Bound on the clean-up after a failed write, which meets the same sick storage. */
   cleanupTimeoutMs?: number;
+  /**
+   * Deadline of each wait on storage (STORAGE_TIMEOUT_MS): storage taking a block, storage
+   * finishing after the last byte. Time spent waiting for the client never counts.
+   */
+  storageTimeoutMs?: number;
+  /** A body (given as a stream) that sends nothing for this long ends with 408 upload-stalled. */
+  idleTimeoutMs?: number;
+  /** Where the upload's blocks are counted (the isolate's upload budget). */
+  memory?: MemoryLease;
 }
 
 export type StorageGuard = <T>(call: (signal: AbortSignal) => Promise<T>, classify: (error: unknown) => CallOutcome) => Promise<T>;
@@ -69,6 +79,8 @@ export async function processIfcUpload(
   // Whose fault a failed write was decides whether it counts against the storage breaker.
   const classify = (error: unknown): CallOutcome => {
     if (inspection?.failure() !== undefined || error instanceof ProblemError) return "client-error";
+    // The request body broke off (the client went away): storage only saw the stream end.
+    if (inspection?.sourceFailed() === true) return "client-error";
     // This isolate is busy, storage is fine.
     if (error instanceof UploadCapacityError) return "client-error";
     if (error instanceof StorageError) return error.retryable ? "failure" : "client-error";
@@ -77,19 +89,35 @@ export async function processIfcUpload(
   };
   let result: InspectionResult;
   try {
-    result = await (deps.guardStorage ?? unguarded)(async (signal) => {
-      inspection = inspectUpload(
-        file.body instanceof ReadableStream ? streamSource(file.body) : file.body,
-        deps.maxUploadBytes,
-        file.contentLength,
-      );
-      await deps.storage.put(key, inspection.readable, {
+    result = await (deps.guardStorage ?? unguarded)(async (guardSignal) => {
+      const deadline = deps.storageTimeoutMs === undefined ? undefined : new StorageDeadline(deps.storageTimeoutMs);
+      const source =
+        file.body instanceof ReadableStream
+          ? streamSource(file.body, { idleTimeoutMs: deps.idleTimeoutMs, onIdle: () => uploadStalled(deps.idleTimeoutMs ?? 0) })
+          : file.body;
+      inspection = inspectUpload(source, deps.maxUploadBytes, {
+        contentLength: file.contentLength,
+        blockBytes: blockBytesFor(file.contentLength ?? file.maxLength),
+        memory: deps.memory,
+        deadline,
+      });
+      const stored = deps.storage.put(key, inspection.readable, {
         contentLength: file.contentLength,
         maxLength: file.maxLength,
         contentType: "application/x-step",
-        signal,
+        signal: deadline ? AbortSignal.any([guardSignal, deadline.signal]) : guardSignal,
       });
-      return inspection.result();
+      stored.catch(() => undefined);
+      // Whichever fails first ends the upload; once the last byte is handed over, storage has
+      // one deadline to finish.
+      const [inspected] = await Promise.all([
+        inspection.result().then(async (value) => {
+          await (deadline ? deadline.wait(stored) : stored);
+          return value;
+        }),
+        stored,
+      ]);
+      return inspected;
     }, classify);
   } catch (error) {
     if (error instanceof CircuitOpenError) {
@@ -97,14 +125,17 @@ export async function processIfcUpload(
       await file.body.cancel("circuit open").catch(() => undefined);
       throw error;
     }
-    await inspection?.readable.cancel("upload failed").catch(() => undefined);
+    // Read before aborting: the abort ends the body, which the inspection would judge too.
+    const rejected = inspection?.failure() ?? (error instanceof ProblemError ? error : undefined);
+    const interrupted = inspection?.sourceFailed() === true;
+    await inspection?.abort("upload failed");
     await cleanUp(deps, key, log);
     // The inspection's verdict first; then a problem raised by the body's own parser.
-    const rejected = inspection?.failure() ?? (error instanceof ProblemError ? error : undefined);
     if (rejected) {
       log.info({ msg: "upload rejected", outcome: "rejected", status: rejected.status, reason: rejected.slug });
       throw rejected;
     }
+    if (interrupted) throw uploadInterrupted(error, log);
     throw uploadFailure(error, log, deps.storage.driver);
   }
   log.info({
@@ -194,11 +225,26 @@ function uploadFailure(error: unknown, log: Logger, driver: string): ProblemErro
     return storageUnavailable("The model could not be stored right now. Nothing was kept; retry later.", 5);
   }
   // The request body itself failed: the client went away or sent a broken body.
-  log.warn({ msg: "upload body failed", outcome: "error", error: error instanceof Error ? error.message : String(error) });
+  return uploadInterrupted(error, log);
+}
+
+function uploadInterrupted(error: unknown, log: Logger): ProblemError {
+  log.warn({ msg: "upload body failed", outcome: "rejected", error: error instanceof Error ? error.message : String(error) });
   return new ProblemError({
     status: 400,
     slug: "upload-interrupted",
     title: "Upload Interrupted",
     detail: "The request body ended unexpectedly. Nothing was kept; upload the file again.",
+  });
+}
+
+/** The client sent nothing for the idle limit: its fault, and its buffers go back. */
+export function uploadStalled(idleMs: number): ProblemError {
+  return new ProblemError({
+    status: 408,
+    slug: "upload-stalled",
+    title: "Upload Stalled",
+    detail: `The request body sent nothing for ${Math.round(idleMs / 1000)} s. Nothing was kept; upload the file again.`,
+    extensions: { idleTimeoutMs: idleMs },
   });
 }

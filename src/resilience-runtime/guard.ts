@@ -58,8 +58,11 @@ export class Permit {
 
 export interface GuardOptions {
   client: CircuitClient;
-  /** Deadline for the call; its AbortSignal is passed to fn. */
-  timeoutMs: number;
+  /**
+   * Deadline for the call; its AbortSignal is passed to fn. Undefined: fn times its own waits
+   * (an upload, whose length depends on the client, times only the waits on storage).
+   */
+  timeoutMs: number | undefined;
   /** Turns fn's errors into outcomes; timeouts are recognised before it is asked. */
   classify?: Classifier;
   /** Admission already granted (e.g. checked before reading a request body). */
@@ -87,10 +90,12 @@ export async function guard<T>(
   permit.take();
   const classify = options.classify ?? defaultClassifier;
   const started = client.now();
-  const signal = AbortSignal.timeout(options.timeoutMs);
+  const { timeoutMs } = options;
+  const signal = timeoutMs === undefined ? new AbortController().signal : AbortSignal.timeout(timeoutMs);
   const tools: GuardTools = { spendRetry: (kind) => client.spendRetry(key, kind) };
   try {
-    const result = await withDeadline(fn(signal, tools), signal, key, options.timeoutMs);
+    const work = fn(signal, tools);
+    const result = await (timeoutMs === undefined ? work : withDeadline(work, signal, key, timeoutMs));
     client.settle(key, { outcome: "success", latencyMs: client.now() - started, probe: permit.probe });
     return result;
   } catch (error) {

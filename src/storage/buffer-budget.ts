@@ -50,6 +50,35 @@ export class UploadCapacityError extends Error {
 }
 
 /**
+ * The memory one upload holds outside its part buffers (the pump's blocks, the multipart
+ * scanner's buffer), taken from the same budget so that every buffer an upload holds is
+ * counted. Taken before the buffers are allocated; everything goes back at `release()`.
+ */
+export class MemoryLease {
+  readonly #budget: BufferBudget;
+  #held = 0;
+
+  constructor(budget: BufferBudget) {
+    this.#budget = budget;
+  }
+
+  get heldBytes(): number {
+    return this.#held;
+  }
+
+  /** Throws UploadCapacityError when the isolate's budget cannot spare `bytes` now. */
+  take(bytes: number): void {
+    if (!this.#budget.tryTake(bytes)) throw new UploadCapacityError(this.#budget.totalBytes);
+    this.#held += bytes;
+  }
+
+  release(): void {
+    this.#budget.give(this.#held);
+    this.#held = 0;
+  }
+}
+
+/**
  * The part buffers of one upload, drawn from the isolate's budget. A buffer the upload has
  * finished with is filled again; a new one is allocated while the budget allows; once it is
  * spent, the upload goes on with the buffers it has, waiting for a part in flight to come back.

@@ -25,7 +25,7 @@ function recordingCircuits(openWith?: CircuitOpenError): NotifierCircuits & { se
     guard: async <T,>(key: string, fn: (signal: AbortSignal, tools: GuardTools) => Promise<T>, options: Omit<GuardOptions, "client">): Promise<T> => {
       if (openWith) throw openWith;
       try {
-        const result = await fn(AbortSignal.timeout(options.timeoutMs), tools);
+        const result = await fn(AbortSignal.timeout(options.timeoutMs ?? 60_000), tools);
         seen.push([key, "success"]);
         return result;
       } catch (error) {

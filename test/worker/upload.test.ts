@@ -136,7 +136,8 @@ describe("POST /v1/projects/{projectId}/models", () => {
   it("answers 503 upload-capacity with Retry-After when the isolate's upload buffers are all in use", async () => {
     const projectId = uniqueProject();
     // A budget of its own (each size is one budget per isolate), held as other uploads would.
-    const bytes = String(8 * 1024 * 1024 + 4096);
+    // One part and one upload's blocks and scan buffer (the smallest budget allowed).
+    const bytes = String(11 * 1024 * 1024 + 4096);
     const overrides = { ...r2, UPLOAD_BUFFER_BYTES: bytes };
     const budget = isolateBufferBudget(Number(bytes));
     const model = await fixture("test.ifc");
