@@ -1,6 +1,6 @@
 import type { Logger } from "../http/log";
 import type { CallOutcome } from "../resilience/breaker";
-import { CircuitOpenError, DependencyTimeoutError } from "../resilience/errors";
+import { CircuitOpenError } from "../resilience/errors";
 import { ProblemError } from "../http/problem";
 import type { JobDirectory } from "../objects/job-directory";
 import { type AcceptedUpload, type JobRecord, jobLink } from "../objects/job-record";
@@ -9,6 +9,7 @@ import { type ObjectStorage, StorageError } from "../storage/object-storage";
 import { type ByteSource, streamSource } from "../streams/byte-source";
 import { type Inspection, type InspectionResult, blockBytesFor, inspectUpload, tooLarge } from "./inspect-stream";
 import { StorageDeadline } from "./storage-deadline";
+import { uploadFailure, uploadInterrupted, uploadStalled } from "./upload-problems";
 import { modelObjectKey, sanitizeFilename } from "./sanitize-filename";
 
 export interface UploadDeps {
@@ -88,6 +89,7 @@ export async function processIfcUpload(
     return "client-error";
   };
   let result: InspectionResult;
+  let storing: Promise<unknown> | undefined;
   try {
     result = await (deps.guardStorage ?? unguarded)(async (guardSignal) => {
       const deadline = deps.storageTimeoutMs === undefined ? undefined : new StorageDeadline(deps.storageTimeoutMs);
@@ -108,6 +110,7 @@ export async function processIfcUpload(
         signal: deadline ? AbortSignal.any([guardSignal, deadline.signal]) : guardSignal,
       });
       stored.catch(() => undefined);
+      storing = stored;
       // Whichever fails first ends the upload; once the last byte is handed over, storage has
       // one deadline to finish.
       const [inspected] = await Promise.all([
@@ -129,6 +132,8 @@ export async function processIfcUpload(
     const rejected = inspection?.failure() ?? (error instanceof ProblemError ? error : undefined);
     const interrupted = inspection?.sourceFailed() === true;
     await inspection?.abort("upload failed");
+    // The adapter's own clean-up (aborting a multipart upload) first, then ours; both bounded.
+    if (storing) await within(storing, deps.cleanupTimeoutMs ?? 10_000);
     await cleanUp(deps, key, log);
     // The inspection's verdict first; then a problem raised by the body's own parser.
     if (rejected) {
@@ -165,6 +170,16 @@ export async function processIfcUpload(
   return reply;
 }
 
+/** Waits for `work` to settle, at most `ms`; never throws. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<void>((done) => {
+    timer = setTimeout(done, ms);
+  });
+  await Promise.race([work.then(() => undefined, () => undefined), deadline]);
+  if (timer !== undefined) clearTimeout(timer);
+}
+
 /** Best effort and bounded: a storage that just failed the write may hang on the delete too. */
 async function cleanUp(deps: UploadDeps, key: string, log: Logger): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -179,72 +194,4 @@ async function cleanUp(deps: UploadDeps, key: string, log: Logger): Promise<void
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
-}
-
-const storageUnavailable = (detail: string, retryAfterSeconds?: number): ProblemError =>
-  new ProblemError({
-    status: 503,
-    slug: "storage-unavailable",
-    title: "Storage Unavailable",
-    detail,
-    ...(retryAfterSeconds === undefined ? {} : { headers: { "Retry-After": String(retryAfterSeconds) } }),
-  });
-
-function uploadFailure(error: unknown, log: Logger, driver: string): ProblemError {
-  if (error instanceof UploadCapacityError) {
-    log.warn({ msg: "upload refused: the isolate's upload buffers are in use", outcome: "rejected", driver, budgetBytes: error.budgetBytes });
-    return new ProblemError({
-      status: 503,
-      slug: "upload-capacity",
-      title: "Service Unavailable",
-      detail: "This instance is storing as many uploads as its memory allows. Nothing was kept; retry in a moment.",
-      headers: { "Retry-After": "2" },
-    });
-  }
-  if (error instanceof DependencyTimeoutError) {
-    log.error({ msg: "storage write timed out", outcome: "error", driver, error: error.message });
-    return storageUnavailable("The model could not be stored in time. Nothing was kept; retry later.", 5);
-  }
-  if (error instanceof StorageError) {
-    log.error({
-      msg: error.code === "credentials" ? "storage rejected the service's credentials or permissions" : "storage write failed",
-      outcome: "error",
-      driver,
-      code: error.code,
-      retryable: error.retryable,
-      error: error.message,
-      cause: error.cause === undefined ? undefined : String(error.cause),
-    });
-    // Retrying will not help until an operator fixes the storage settings, so no Retry-After.
-    if (error.code === "credentials") {
-      return storageUnavailable(
-        "The model could not be stored: the storage service rejected this service's credentials or permissions. " +
-          "Nothing was kept; the operators have to fix the storage settings.",
-      );
-    }
-    return storageUnavailable("The model could not be stored right now. Nothing was kept; retry later.", 5);
-  }
-  // The request body itself failed: the client went away or sent a broken body.
-  return uploadInterrupted(error, log);
-}
-
-function uploadInterrupted(error: unknown, log: Logger): ProblemError {
-  log.warn({ msg: "upload body failed", outcome: "rejected", error: error instanceof Error ? error.message : String(error) });
-  return new ProblemError({
-    status: 400,
-    slug: "upload-interrupted",
-    title: "Upload Interrupted",
-    detail: "The request body ended unexpectedly. Nothing was kept; upload the file again.",
-  });
-}
-
-/** The client sent nothing for the idle limit: its fault, and its buffers go back. */
-export function uploadStalled(idleMs: number): ProblemError {
-  return new ProblemError({
-    status: 408,
-    slug: "upload-stalled",
-    title: "Upload Stalled",
-    detail: `The request body sent nothing for ${Math.round(idleMs / 1000)} s. Nothing was kept; upload the file again.`,
-    extensions: { idleTimeoutMs: idleMs },
-  });
 }
