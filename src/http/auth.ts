@@ -1,8 +1,8 @@
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import type { AppEnv } from "./context";
+import { ProblemError } from "../lib/problem";
 import { DEFAULT_LEEWAY_SECONDS, JwtError, type JwtFailure, verifyHs256 } from "./jwt";
-import { ProblemError } from "./problem";
 
 const claimsSchema = z.object({
   sub: z.string().min(1),

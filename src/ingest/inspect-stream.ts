@@ -1,8 +1,9 @@
-import { ProblemError } from "../http/problem";
+import { ProblemError } from "../lib/problem";
+import type { ByteSource, Filled } from "../lib/byte-source";
 import type { MemoryLease } from "../storage/buffer-budget";
-import type { ByteSource, Filled } from "../streams/byte-source";
 import type { StorageDeadline } from "./storage-deadline";
 import { SNIFF_WINDOW_BYTES, type SniffResult, sniffStep } from "./step-sniffer";
+import { toHex } from "../lib/hex";
 
 export interface InspectionResult {
   size: number;
@@ -37,9 +38,6 @@ export const BLOCK_BYTES = 1024 * 1024;
 /** Blocks of a body known to fit in one storage part: it gains nothing from larger ones. */
 export const SMALL_BLOCK_BYTES = SNIFF_WINDOW_BYTES;
 const SMALL_BODY_BYTES = 8 * 1024 * 1024;
-
-/** What a large upload holds besides its part buffers: two blocks and a multipart scan buffer. */
-export const UPLOAD_OVERHEAD_BYTES = 3 * BLOCK_BYTES;
 
 /** Block size for a body of at most `bound` bytes (unknown: large). */
 export function blockBytesFor(bound: number | undefined): number {
@@ -198,8 +196,4 @@ function acceptHeader(verdict: SniffResult): string {
         detail: `The STEP header could not be read: ${verdict.reason}.`,
       });
   }
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

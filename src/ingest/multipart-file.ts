@@ -1,6 +1,6 @@
-import { ProblemError } from "../http/problem";
+import { ProblemError } from "../lib/problem";
+import { type ByteSource, streamSource } from "../lib/byte-source";
 import type { MemoryLease } from "../storage/buffer-budget";
-import { type ByteSource, streamSource } from "../streams/byte-source";
 
 /**
  * Streams one file field out of a multipart/form-data body without buffering it:

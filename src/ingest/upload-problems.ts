@@ -1,5 +1,5 @@
-import type { Logger } from "../http/log";
-import { ProblemError } from "../http/problem";
+import type { Logger } from "../lib/log";
+import { ProblemError } from "../lib/problem";
 import { DependencyTimeoutError } from "../resilience/errors";
 import { UploadCapacityError } from "../storage/buffer-budget";
 import { StorageError } from "../storage/object-storage";

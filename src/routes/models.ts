@@ -2,14 +2,14 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../http/context";
 import { mayAccessProject } from "../http/context";
-import { ProblemError } from "../http/problem";
+import { ProblemError } from "../lib/problem";
 import { validate } from "../http/validation";
 import { type IncomingFile, processIfcUpload } from "../ingest/process-ifc-upload";
 import { uploadStalled } from "../ingest/upload-problems";
 import { SCAN_BLOCK_BYTES, SMALL_SCAN_BLOCK_BYTES, multipartBoundary, openMultipartFile } from "../ingest/multipart-file";
 import { isolateUploadSlots } from "../ingest/upload-slots";
 import { MemoryLease, UploadCapacityError, isolateBufferBudget } from "../storage/buffer-budget";
-import { type ByteSource, streamSource } from "../streams/byte-source";
+import { type ByteSource, streamSource } from "../lib/byte-source";
 import { PROJECT_ID_PATTERN } from "../ingest/sanitize-filename";
 import { idempotentJobId } from "../ingest/idempotency";
 

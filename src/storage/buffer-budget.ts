@@ -28,6 +28,8 @@ export class BufferBudget {
 }
 
 export const DEFAULT_UPLOAD_BUFFER_BYTES = 80 * 1024 * 1024;
+/** What a large upload holds besides its part buffers: the pump's two 1 MiB blocks and a 1 MiB multipart scan buffer. */
+export const UPLOAD_OVERHEAD_BYTES = 3 * 1024 * 1024;
 
 const budgets = new Map<number, BufferBudget>();
 

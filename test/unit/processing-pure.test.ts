@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
-import { summaryObjectKey } from "../../src/objects/job-record";
+import { summaryObjectKey } from "../../src/jobs/record";
 import { formatBytes, tooLargeError } from "../../src/processing/processor";
 import { normaliseCounts, orderStoreys, parseStepReal } from "../../src/processing/summary";
 import { webIfcBudget } from "../../src/processing/web-ifc-budget";

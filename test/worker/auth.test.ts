@@ -1,6 +1,6 @@
 import { sign } from "hono/jwt";
 import { describe, expect, it } from "vitest";
-import type { ProblemBody } from "../../src/http/problem";
+import type { ProblemBody } from "../../src/lib/problem";
 import { TEST_JWT_SECRET } from "../support/constants";
 import { api, call, token } from "../support/worker";
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { ProblemBody } from "../../src/http/problem";
+import type { ProblemBody } from "../../src/lib/problem";
 import type { CircuitSnapshot } from "../../src/resilience/circuit-state";
 import { isolateUploadSlots } from "../../src/ingest/upload-slots";
 import { isolateBufferBudget } from "../../src/storage/buffer-budget";
