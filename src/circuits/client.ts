@@ -20,8 +20,9 @@ import { withDeadline } from "../lib/deadline";
  * outlives requests, so only the first call per second and key pays a Durable Object trip.
  */
 const views = new Map<string, LocalView>();
-/** Keys this isolate has already written to the registry. */
-const registered = new Set<string>();
+/** Keys this isolate has written to the registry, and when: refreshed hourly, so used keys never expire. */
+const registered = new Map<string, number>();
+const REREGISTER_MS = 3_600_000;
 
 export type Classifier = (error: unknown) => CallOutcome;
 
@@ -237,7 +238,7 @@ export class CircuitClient {
 
   /** The fixed keys and every key the registry has seen. */
   async knownKeys(): Promise<string[]> {
-    const seen = await this.#stub(this.#name(REGISTRY_OBJECT)).keys();
+    const seen = await this.#stub(this.#name(REGISTRY_OBJECT)).keys(this.now());
     return [...new Set<string>([...FIXED_CIRCUIT_KEYS, ...seen])];
   }
 
@@ -254,13 +255,15 @@ export class CircuitClient {
   #register(key: string): void {
     if ((FIXED_CIRCUIT_KEYS as readonly string[]).includes(key)) return;
     const name = this.#name(key);
-    if (registered.has(name)) return;
-    registered.add(name);
+    const now = this.now();
+    const last = registered.get(name);
+    if (last !== undefined && now - last < REREGISTER_MS) return;
+    registered.set(name, now);
     this.#background(
       "registration",
       key,
       this.#stub(this.#name(REGISTRY_OBJECT))
-        .register(key, this.now())
+        .register(key, now)
         .catch((error: unknown) => {
           registered.delete(name);
           throw error;

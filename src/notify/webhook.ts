@@ -95,7 +95,7 @@ export function webhookNotifier(options: WebhookNotifierOptions): Notifier {
       };
       let answer: PeerAnswer;
       try {
-        return delivered(`HTTP ${await guardedCall(options.circuits, webhookCircuitKey(verdict.url), timeoutMs, post)}`);
+        return delivered(`HTTP ${await guardedCall(options.circuits, webhookCircuitKey(event.projectId, verdict.url), timeoutMs, post)}`);
       } catch (error) {
         if (error instanceof CircuitOpenError) return turnedAway(error);
         if (!(error instanceof PeerAnswer)) return retry(`webhook request failed: ${describeError(error)}`);

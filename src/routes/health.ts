@@ -24,7 +24,17 @@ export const readiness = new Hono<AppEnv>().get("/readyz", requireCaller, async 
     c.var.log.warn({ msg: "readiness: circuit states unavailable", component: "circuit", error: String(error) });
     degraded = "unknown";
   }
-  const circuits = degraded === "unknown" ? { status: "unknown" } : { degraded };
+  // Breaker keys name tenants' receiver hosts: operators see them, project tokens the totals only.
+  const operator = c.var.caller.projects.includes("*");
+  const circuits =
+    degraded === "unknown"
+      ? { status: "unknown" }
+      : operator
+        ? { degraded }
+        : {
+            open: degraded.filter((circuit) => circuit.state === "open").length,
+            halfOpen: degraded.filter((circuit) => circuit.state === "half-open").length,
+          };
   if (degraded !== "unknown" && degraded.some((circuit) => circuit.key === "storage" && circuit.state === "open")) {
     // Uploads are being turned away: no point probing storage, and no point routing uploads here.
     return c.json({ status: "unavailable", config: "ok", storage: { driver, status: "circuit-open" }, circuits }, 503);

@@ -174,11 +174,12 @@ describe("webhook adapter behind the receiver host's breaker", () => {
     [404, "client-error", "retry"],
     [302, "client-error", "retry"],
     [410, "client-error", "gone"],
-  ])("counts HTTP %i as %s of webhook:<host> and answers %s", async (status, outcome, kind) => {
+  ])("counts HTTP %i as %s of webhook:<project>:<host> and answers %s", async (status, outcome, kind) => {
     const circuits = recordingCircuits();
     const notifier = webhookNotifier({ subscriptions, guard, circuits, fetch: async () => new Response(null, { status }) });
-    expect(await notifier.send(await oneEvent())).toMatchObject({ kind });
-    expect(circuits.seen).toEqual([["webhook:hooks.example.com", outcome]]);
+    const event = await oneEvent();
+    expect(await notifier.send(event)).toMatchObject({ kind });
+    expect(circuits.seen).toEqual([[`webhook:${event.projectId}:hooks.example.com`, outcome]]);
   });
 
   it("keeps a receiver's Retry-After on a failure counted by the breaker", async () => {
@@ -192,7 +193,7 @@ describe("webhook adapter behind the receiver host's breaker", () => {
     const notifier = webhookNotifier({
       subscriptions,
       guard,
-      circuits: recordingCircuits(new CircuitOpenError("webhook:hooks.example.com", 7_000)),
+      circuits: recordingCircuits(new CircuitOpenError("webhook:p1:hooks.example.com", 7_000)),
       fetch: async () => {
         sent++;
         return new Response(null, { status: 204 });
