@@ -1,6 +1,8 @@
 import { s3Upload } from "./s3-upload.ts";
 import { processing } from "./processing.ts";
 import { uploadMemory } from "./upload-memory.ts";
+import { smallUploads } from "./small-uploads.ts";
+import { abuse } from "./abuse.ts";
 
 export interface Benchmark {
   name: string;
@@ -8,4 +10,4 @@ export interface Benchmark {
   run(): Promise<void>;
 }
 
-export const benchmarks: Benchmark[] = [uploadMemory, s3Upload, processing];
+export const benchmarks: Benchmark[] = [uploadMemory, s3Upload, processing, smallUploads, abuse];
