@@ -9,7 +9,7 @@ import { type ObjectStorage, StorageError } from "../storage/object-storage";
 import { type ByteSource, streamSource } from "../lib/byte-source";
 import { type Inspection, type InspectionResult, blockBytesFor, inspectUpload, tooLarge } from "./inspect-stream";
 import { StorageDeadline } from "./storage-deadline";
-import { uploadFailure, uploadInterrupted, uploadStalled } from "./upload-problems";
+import { jobUnavailable, uploadFailure, uploadInterrupted, uploadStalled } from "./upload-problems";
 import { modelObjectKey, sanitizeFilename } from "./sanitize-filename";
 import { withDeadline } from "../lib/deadline";
 
@@ -167,7 +167,20 @@ export async function processIfcUpload(
     updatedAt: at,
   };
   const reply: AcceptedUpload = { jobId, projectId, status: "queued", file: fileInfo, links: { self: jobLink(jobId) } };
-  await deps.jobs.accept(record, reply);
+  try {
+    await deps.jobs.accept(record, reply);
+  } catch (error) {
+    // The model is stored but no job owns it. The answer may have been lost after the job was
+    // recorded: then the job is used. Otherwise the object goes, and the client retries.
+    const recorded = await deps.jobs.get(jobId).catch(() => null);
+    if (recorded !== null) {
+      log.warn({ msg: "job recorded, though its answer was lost", error: String(error) });
+      return reply;
+    }
+    log.error({ msg: "could not record the job; removing the stored model", outcome: "error", error: String(error) });
+    await cleanUp(deps, key, log);
+    throw jobUnavailable();
+  }
   return reply;
 }
 

@@ -73,3 +73,14 @@ export function uploadStalled(idleMs: number): ProblemError {
     extensions: { idleTimeoutMs: idleMs },
   });
 }
+
+/** The model was stored but its job could not be recorded: removed again, so retrying is safe. */
+export function jobUnavailable(): ProblemError {
+  return new ProblemError({
+    status: 503,
+    slug: "job-unavailable",
+    title: "Service Unavailable",
+    detail: "The model could not be registered as a job. Nothing was kept; retry later.",
+    headers: { "Retry-After": "5" },
+  });
+}
