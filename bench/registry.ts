@@ -1,6 +1,7 @@
 import { s3Upload } from "./s3-upload.ts";
 import { processing } from "./processing.ts";
 import { uploadMemory } from "./upload-memory.ts";
+import { uploadSessions } from "./upload-sessions.ts";
 import { smallUploads } from "./small-uploads.ts";
 import { abuse } from "./abuse.ts";
 
@@ -10,4 +11,4 @@ export interface Benchmark {
   run(): Promise<void>;
 }
 
-export const benchmarks: Benchmark[] = [uploadMemory, s3Upload, processing, smallUploads, abuse];
+export const benchmarks: Benchmark[] = [uploadMemory, s3Upload, processing, uploadSessions, smallUploads, abuse];
