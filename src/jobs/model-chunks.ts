@@ -84,7 +84,7 @@ export class ModelChunks {
           filled += to - from;
         }
         if (filled !== out.byteLength) {
-          throw new ProcessingError("internal", `The job's copy of the model is missing bytes at ${offset}; the job will be retried.`, true);
+          throw new ProcessingError("internal", `The job's copy of the model is missing bytes at ${offset}; the job will be retried.`, true, { fault: "infrastructure" });
         }
         return out;
       },
