@@ -3,7 +3,7 @@ import { type Config, loadConfig } from "../config";
 import type { Env } from "../env";
 import { createLogger, type Logger } from "../http/log";
 import { loggedStorage } from "../storage/logged-storage";
-import { ProcessingError, type Processor } from "../processing/processor";
+import { type ModelStream, ProcessingError, type Processor } from "../processing/processor";
 import { selectProcessor } from "../processing/select-processor";
 import type { ModelSummary } from "../processing/summary";
 import { deliverDue } from "../notify/deliver";
@@ -294,12 +294,29 @@ export class JobObject extends DurableObject<Env> {
     );
     const storage = this.#overrides.storage?.(configured) ?? configured;
     const storageCall = { timeoutMs: config.resilience.storageTimeoutMs, classify: storageOutcome };
-    try {
-      await circuits.guard("storage", () => this.#chunks.copyFrom(storage, record.objectKey, size), storageCall);
-    } catch (error) {
-      throw fromStorage(error, "read");
+    let work: () => Promise<ModelSummary>;
+    if (processor.input === "stream") {
+      // Each (re)opening of the stored model is one guarded storage call; the bytes stream in after.
+      const model: ModelStream = {
+        size,
+        open: async (offset) => {
+          try {
+            return await circuits.guard("storage", () => openModel(storage, record.objectKey, offset), storageCall);
+          } catch (error) {
+            throw fromStorage(error, "read");
+          }
+        },
+      };
+      work = () => processor.process(model);
+    } else {
+      try {
+        await circuits.guard("storage", () => this.#chunks.copyFrom(storage, record.objectKey, size), storageCall);
+      } catch (error) {
+        throw fromStorage(error, "read");
+      }
+      work = () => processor.process(this.#chunks.source(size));
     }
-    const run = () => withDeadline(processor.process(this.#chunks.source(size)), config.processing.timeoutMs);
+    const run = () => withDeadline(work(), config.processing.timeoutMs);
     const summary = await circuits.guard("processor", run, {
       permit,
       timeoutMs: config.processing.timeoutMs + PROCESSOR_GUARD_GRACE_MS,
@@ -407,9 +424,20 @@ function storageOutcome(error: unknown): CallOutcome {
   return "failure";
 }
 
-/** A model the processor refuses (corrupt, unsupported, too large or slow) says nothing about its health. */
+/**
+ * A model the processor refuses (corrupt, unsupported, too large or slow) says nothing about
+ * its health; nor does storage failing under a streaming read (the storage breaker saw it).
+ */
 function processorOutcome(error: unknown): CallOutcome {
-  return error instanceof ProcessingError && !error.retryable ? "client-error" : "failure";
+  if (error instanceof CircuitOpenError) return "client-error";
+  if (error instanceof ProcessingError && (!error.retryable || error.code === "storage_unavailable")) return "client-error";
+  return "failure";
+}
+
+async function openModel(storage: ObjectStorage, key: string, offset: number): Promise<ReadableStream<Uint8Array>> {
+  const object = await storage.get(key, { offset });
+  if (!object) throw new ProcessingError("storage_unavailable", "The uploaded model is no longer in storage; upload it again.");
+  return object.body;
 }
 
 /** CircuitOpenError passes through unchanged: being turned away is not a storage failure. */

@@ -1,0 +1,95 @@
+/** The scanner's state between chunks (see step-tokenizer.ts); mutable, owned by one tokenizer. */
+export const MODE = {
+  between: 0,
+  slash: 1,
+  comment: 2,
+  commentStar: 3,
+  keyword: 4,
+  keywordEnd: 5,
+  id: 6,
+  beforeEquals: 7,
+  beforeType: 8,
+  type: 9,
+  args: 10,
+  string: 11,
+  stringQuote: 12,
+  ref: 13,
+  binary: 14,
+  skip: 15,
+  dead: 16,
+} as const;
+export type Mode = (typeof MODE)[keyof typeof MODE];
+
+/** Longest entity type name or keyword accepted (the longest IFC name has 52 characters). */
+export const TYPE_NAME_MAX = 256;
+
+export interface ScanState {
+  mode: Mode;
+  /** Where a comment returns to. */
+  resume: Mode;
+  line: number;
+  /** Line of the statement being read, and of the string or comment open at the end of the input. */
+  statementLine: number;
+  openedLine: number;
+  sawMagic: boolean;
+  inHeader: boolean;
+  inData: boolean;
+  ended: boolean;
+  junkAfterEnd: boolean;
+  /** Type name or keyword being read. */
+  name: Uint8Array;
+  nameLength: number;
+  id: number;
+  digits: number;
+  ref: number;
+  refDigits: number;
+  depth: number;
+  complex: boolean;
+  slot: unknown;
+  /** Instance id whose arguments are being read; -1 for a header statement. */
+  capturedId: number;
+  headerKeyword: string;
+  capturing: boolean;
+  captureStart: number;
+  captureParts: Uint8Array[];
+  captureBytes: number;
+  captureOverflow: boolean;
+  skipInString: boolean;
+}
+
+export function initialState(): ScanState {
+  return {
+    mode: MODE.between,
+    resume: MODE.between,
+    line: 1,
+    statementLine: 1,
+    openedLine: 1,
+    sawMagic: false,
+    inHeader: false,
+    inData: false,
+    ended: false,
+    junkAfterEnd: false,
+    name: new Uint8Array(TYPE_NAME_MAX),
+    nameLength: 0,
+    id: 0,
+    digits: 0,
+    ref: 0,
+    refDigits: 0,
+    depth: 0,
+    complex: false,
+    slot: null,
+    capturedId: -1,
+    headerKeyword: "",
+    capturing: false,
+    captureStart: 0,
+    captureParts: [],
+    captureBytes: 0,
+    captureOverflow: false,
+    skipInString: false,
+  };
+}
+
+/** Letters, digits and '_' (STEP keywords and entity names; lower case accepted). */
+export function isNameByte(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
+}
