@@ -4,7 +4,7 @@
  * byte-class table and plain loops, builds no strings and calls the sink only per reference
  * and per statement.
  */
-import { MODE, type ScanState } from "./step-scan-state";
+import { M_ARGS, M_BETWEEN, M_BINARY, M_REF, M_SLASH, M_STRING, M_STRING_QUOTE, type ScanState } from "./step-scan-state";
 import { type StepTokenizer, type TypeSlot, appendCapture } from "./step-tokenizer";
 
 const QUOTE = 0x27;
@@ -42,7 +42,7 @@ export function scanArgs<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, 
   let line = s.line;
   let depth = s.depth;
   // Finish a token cut by the previous chunk boundary.
-  if (s.mode === MODE.ref) {
+  if (s.mode === M_REF) {
     let ref = s.ref;
     const from = i;
     while (i < n) {
@@ -58,30 +58,30 @@ export function scanArgs<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, 
       return n;
     }
     if (s.refDigits > 0) t.sink.reference(ref);
-    s.mode = MODE.args;
-  } else if (s.mode === MODE.stringQuote) {
+    s.mode = M_ARGS;
+  } else if (s.mode === M_STRING_QUOTE) {
     if (chunk[i] === QUOTE) {
       i++;
-      s.mode = MODE.string;
+      s.mode = M_STRING;
     } else {
-      s.mode = MODE.args;
+      s.mode = M_ARGS;
     }
   }
-  if (s.mode === MODE.string) {
+  if (s.mode === M_STRING) {
     const end = scanString(chunk, i, s);
     line = s.line;
     if (end < 0) return n;
     i = end;
-    s.mode = MODE.args;
-  } else if (s.mode === MODE.binary) {
+    s.mode = M_ARGS;
+  } else if (s.mode === M_BINARY) {
     const end = chunk.indexOf(DOUBLE_QUOTE, i);
     if (end < 0) return n;
     i = end + 1;
-    s.mode = MODE.args;
+    s.mode = M_ARGS;
   }
 
   while (i < n) {
-    const k = CLASS[chunk[i] ?? 0] ?? K_PLAIN;
+    const k = CLASS[chunk[i] as number] as number;
     if (k === K_PLAIN) {
       i++;
       continue;
@@ -113,7 +113,7 @@ export function scanArgs<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, 
           if (tooBig(t, s, ref)) return n;
           s.ref = ref;
           s.refDigits = j - i - 1;
-          s.mode = MODE.ref;
+          s.mode = M_REF;
           s.line = line;
           s.depth = depth;
           return n;
@@ -149,14 +149,14 @@ export function scanArgs<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, 
       case K_SLASH:
         s.line = line;
         s.depth = depth;
-        s.resume = MODE.args;
-        s.mode = MODE.slash;
+        s.resume = M_ARGS;
+        s.mode = M_SLASH;
         return i + 1;
       case K_BINARY: {
         s.openedLine = line;
         const end = chunk.indexOf(DOUBLE_QUOTE, i + 1);
         if (end < 0) {
-          s.mode = MODE.binary;
+          s.mode = M_BINARY;
           s.line = line;
           s.depth = depth;
           return n;
@@ -193,11 +193,11 @@ function scanString(chunk: Uint8Array, from: number, s: ScanState): number {
     }
     s.line = line;
     if (i >= n) {
-      s.mode = MODE.string;
+      s.mode = M_STRING;
       return -1;
     }
     if (i + 1 >= n) {
-      s.mode = MODE.stringQuote;
+      s.mode = M_STRING_QUOTE;
       return -1;
     }
     if (chunk[i + 1] !== QUOTE) return i + 1;
@@ -212,7 +212,7 @@ function tooBig<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, ref: numb
 }
 
 function finishStatement<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, chunk: Uint8Array, at: number): void {
-  s.mode = MODE.between;
+  s.mode = M_BETWEEN;
   if (s.depth !== 0) {
     t.fail("unbalanced_parentheses", `a '(' without its ')' in the statement starting on line ${s.statementLine}`);
     return;

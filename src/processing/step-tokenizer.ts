@@ -7,7 +7,28 @@
  * Fatal syntax errors stop the scan (the caller fails the model with invalid_step);
  * what can be skipped is reported as a warning.
  */
-import { MODE, type ScanState, TYPE_NAME_MAX, initialState, isNameByte } from "./step-scan-state";
+import {
+  M_ARGS,
+  M_BEFORE_EQUALS,
+  M_BEFORE_TYPE,
+  M_BETWEEN,
+  M_BINARY,
+  M_COMMENT,
+  M_COMMENT_STAR,
+  M_DEAD,
+  M_ID,
+  M_KEYWORD,
+  M_KEYWORD_END,
+  M_SKIP,
+  M_SLASH,
+  M_STRING,
+  M_STRING_QUOTE,
+  M_TYPE,
+  type ScanState,
+  TYPE_NAME_MAX,
+  initialState,
+  isNameByte,
+} from "./step-scan-state";
 import { scanArgs } from "./step-scan-args";
 
 export interface TypeSlot {
@@ -41,12 +62,13 @@ export const MAX_CAPTURE_BYTES = 8 * 1024 * 1024;
 export class StepTokenizer<S extends TypeSlot> {
   readonly #sink: TokenSink<S>;
   readonly #state: ScanState;
-  readonly #slots = new Map<number, S[]>();
+  readonly #types: TypeTable<S>;
   #fatal: StepProblem | null = null;
 
   constructor(sink: TokenSink<S>) {
     this.#sink = sink;
     this.#state = initialState();
+    this.#types = new TypeTable((name) => sink.typeSlot(name));
   }
 
   /** The fatal error that stopped the scan, if any. */
@@ -72,8 +94,8 @@ export class StepTokenizer<S extends TypeSlot> {
   end(): void {
     const s = this.#state;
     if (this.#fatal) return;
-    if (s.mode === MODE.string || s.mode === MODE.stringQuote) this.fail("unterminated_string", `the file ends inside a string opened on line ${s.openedLine}`);
-    else if (s.mode === MODE.comment || s.mode === MODE.commentStar) this.fail("unterminated_comment", `the file ends inside a comment opened on line ${s.openedLine}`);
+    if (s.mode === M_STRING || s.mode === M_STRING_QUOTE) this.fail("unterminated_string", `the file ends inside a string opened on line ${s.openedLine}`);
+    else if (s.mode === M_COMMENT || s.mode === M_COMMENT_STAR) this.fail("unterminated_comment", `the file ends inside a comment opened on line ${s.openedLine}`);
     else if (!s.ended) {
       this.fail(
         "unexpected_end",
@@ -86,7 +108,7 @@ export class StepTokenizer<S extends TypeSlot> {
   fail(code: string, message: string, line = this.#state.line): void {
     if (this.#fatal) return;
     this.#fatal = { severity: "error", code, message, line };
-    this.#state.mode = MODE.dead;
+    this.#state.mode = M_DEAD;
     this.#sink.problem(this.#fatal);
   }
 
@@ -102,28 +124,66 @@ export class StepTokenizer<S extends TypeSlot> {
 
   /** @internal the slot for the type name in state.name[0..nameLength) */
   slotFor(s: ScanState): S {
-    const bytes = s.name;
-    const length = s.nameLength;
-    let hash = length;
-    for (let k = 0; k < length; k++) hash = (Math.imul(hash, 31) + (bytes[k] ?? 0)) | 0;
-    let bucket = this.#slots.get(hash);
-    if (bucket) {
-      for (const slot of bucket) if (sameName(slot.name, bytes, length)) return slot;
-    } else {
-      bucket = [];
-      this.#slots.set(hash, bucket);
-    }
-    let name = "";
-    for (let k = 0; k < length; k++) name += String.fromCharCode(bytes[k] ?? 0);
-    const slot = this.#sink.typeSlot(name);
-    bucket.push(slot);
-    return slot;
+    return this.#types.slot(s.name, 0, s.nameLength, nameHash(s.name, 0, s.nameLength));
+  }
+
+  /** @internal the slot for an upper-case type name in bytes[start..end) with its nameHash */
+  slotAt(bytes: Uint8Array, start: number, end: number, hash: number): S {
+    return this.#types.slot(bytes, start, end, hash);
   }
 }
 
-function sameName(name: string, bytes: Uint8Array, length: number): boolean {
-  if (name.length !== length) return false;
-  for (let k = 0; k < length; k++) if (name.charCodeAt(k) !== bytes[k]) return false;
+/** Hash of a type name, computed byte by byte as the scanner reads it. */
+export function nameHash(bytes: Uint8Array, start: number, end: number): number {
+  let hash = 0;
+  for (let k = start; k < end; k++) hash = (Math.imul(hash, 31) + (bytes[k] as number)) | 0;
+  return hash;
+}
+
+/**
+ * Type names seen so far, in an open-addressing table: one probe and a byte comparison per
+ * instance, no string built (a model has a few hundred types and millions of instances).
+ */
+class TypeTable<S extends TypeSlot> {
+  #capacity = 1024;
+  #entries: ({ hash: number; bytes: Uint8Array; slot: S } | undefined)[] = new Array<undefined>(1024);
+  #count = 0;
+
+  constructor(private readonly make: (name: string) => S) {}
+
+  slot(bytes: Uint8Array, start: number, end: number, hash: number): S {
+    const mask = this.#capacity - 1;
+    for (let at = hash & mask; ; at = (at + 1) & mask) {
+      const entry = this.#entries[at];
+      if (entry === undefined) break;
+      if (entry.hash === hash && sameBytes(entry.bytes, bytes, start, end)) return entry.slot;
+    }
+    let name = "";
+    for (let k = start; k < end; k++) name += String.fromCharCode(bytes[k] as number);
+    const slot = this.make(name);
+    this.#insert({ hash, bytes: bytes.slice(start, end), slot });
+    return slot;
+  }
+
+  #insert(entry: { hash: number; bytes: Uint8Array; slot: S }): void {
+    if ((this.#count + 1) * 2 > this.#capacity) {
+      const old = this.#entries.filter((e) => e !== undefined);
+      this.#capacity *= 2;
+      this.#entries = new Array<undefined>(this.#capacity);
+      this.#count = 0;
+      for (const e of old) this.#insert(e);
+    }
+    const mask = this.#capacity - 1;
+    let at = entry.hash & mask;
+    while (this.#entries[at] !== undefined) at = (at + 1) & mask;
+    this.#entries[at] = entry;
+    this.#count++;
+  }
+}
+
+function sameBytes(name: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {
+  if (name.length !== end - start) return false;
+  for (let k = 0; k < name.length; k++) if (name[k] !== bytes[start + k]) return false;
   return true;
 }
 
@@ -146,199 +206,265 @@ function scanChunk<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, chunk:
   let i = 0;
   if (s.capturing) s.captureStart = 0;
   while (i < n) {
-    switch (s.mode) {
-      case MODE.args:
-      case MODE.string:
-      case MODE.stringQuote:
-      case MODE.ref:
-      case MODE.binary:
-        i = scanArgs(t, s, chunk, i);
-        continue;
-      case MODE.dead:
+    const mode = s.mode;
+    if (mode >= M_ARGS && mode <= M_BINARY) {
+      i = scanArgs(t, s, chunk, i);
+      continue;
+    }
+    switch (mode) {
+      case M_DEAD:
         return;
-      case MODE.between: {
-        const c = chunk[i] ?? 0;
-        if (isSpace(c)) {
-          if (c === LF) s.line++;
-          i++;
-        } else if (c === SLASH) {
-          s.resume = MODE.between;
-          s.mode = MODE.slash;
-          i++;
-        } else if (c === HASH) {
-          if (!s.inData) {
-            t.warn("instance_outside_data", "an entity instance outside the DATA section was skipped");
-            s.mode = MODE.skip;
-          } else {
-            s.mode = MODE.id;
-            s.id = 0;
-            s.digits = 0;
-            s.statementLine = s.line;
-          }
-          i++;
-        } else if (isNameByte(c)) {
-          s.mode = MODE.keyword;
-          s.nameLength = 0;
-          s.statementLine = s.line;
-        } else if (s.ended || !s.sawMagic) {
-          i++; // text around exchange structures (e.g. separators between concatenated files)
-          s.junkAfterEnd = true;
-        } else {
-          t.warn("unexpected_character", `unexpected character ${describeByte(c)}; the statement was skipped`);
-          s.mode = MODE.skip;
-          i++;
+      case M_BETWEEN:
+        i = between(t, s, chunk, i);
+        continue;
+      case M_ID: {
+        let id = s.id;
+        let digits = s.digits;
+        let c = chunk[i] as number;
+        while (c >= 0x30 && c <= 0x39) {
+          id = id * 10 + (c - 0x30);
+          digits++;
+          if (++i === n) break;
+          c = chunk[i] as number;
         }
-        continue;
-      }
-      case MODE.slash: {
-        if (chunk[i] === STAR) {
-          s.mode = MODE.comment;
-          s.openedLine = s.line;
-          i++;
-        } else if (s.resume === MODE.args) {
-          s.mode = MODE.args; // a stray '/' inside arguments: not ours to judge
-        } else {
-          t.warn("unexpected_character", "unexpected '/'; the statement was skipped");
-          s.mode = MODE.skip;
+        s.id = id;
+        s.digits = digits;
+        if (id > Number.MAX_SAFE_INTEGER) {
+          t.fail("id_out_of_range", `an instance id above ${Number.MAX_SAFE_INTEGER}`);
+          return;
         }
-        continue;
-      }
-      case MODE.comment: {
-        const c = chunk[i] ?? 0;
-        if (c === STAR) s.mode = MODE.commentStar;
-        else if (c === LF) s.line++;
-        i++;
-        continue;
-      }
-      case MODE.commentStar: {
-        const c = chunk[i] ?? 0;
-        if (c === SLASH) s.mode = s.resume;
-        else if (c !== STAR) {
-          s.mode = MODE.comment;
-          if (c === LF) s.line++;
-        }
-        i++;
-        continue;
-      }
-      case MODE.keyword: {
-        const c = chunk[i] ?? 0;
-        if (isNameByte(c) || c === 0x2d) {
-          if (s.nameLength >= TYPE_NAME_MAX) {
-            t.fail("name_too_long", `a keyword longer than ${TYPE_NAME_MAX} characters`);
-            return;
-          }
-          s.name[s.nameLength++] = c >= 0x61 && c <= 0x7a ? c - 32 : c;
-          i++;
-        } else {
-          s.mode = MODE.keywordEnd;
-        }
-        continue;
-      }
-      case MODE.keywordEnd: {
-        const c = chunk[i] ?? 0;
-        if (isSpace(c)) {
-          if (c === LF) s.line++;
-          i++;
-        } else if (c === SEMICOLON) {
-          sectionKeyword(t, s);
-          i++;
-        } else if (c === OPEN && s.inHeader) {
-          s.headerKeyword = nameOf(s);
-          startCapture(s, i);
-          s.mode = MODE.args;
-          s.depth = 0;
-          s.capturedId = -1;
-        } else {
-          t.warn("unexpected_keyword", `unexpected ${nameOf(s)}; the statement was skipped`);
-          s.mode = MODE.skip;
-        }
-        continue;
-      }
-      case MODE.id: {
-        const c = chunk[i] ?? 0;
-        if (c >= 0x30 && c <= 0x39) {
-          s.id = s.id * 10 + (c - 0x30);
-          s.digits++;
-          if (s.id > Number.MAX_SAFE_INTEGER) {
-            t.fail("id_out_of_range", `an instance id above ${Number.MAX_SAFE_INTEGER}`);
-            return;
-          }
-          i++;
-        } else if (s.digits === 0) {
+        if (i === n) continue;
+        if (digits === 0) {
           t.warn("missing_id", "'#' without an instance id; the statement was skipped");
-          s.mode = MODE.skip;
+          s.mode = M_SKIP;
         } else {
-          s.mode = MODE.beforeEquals;
+          s.mode = M_BEFORE_EQUALS;
         }
         continue;
       }
-      case MODE.beforeEquals:
-      case MODE.beforeType: {
-        const c = chunk[i] ?? 0;
-        if (isSpace(c)) {
-          if (c === LF) s.line++;
-          i++;
-        } else if (c === SLASH) {
-          s.resume = s.mode;
-          s.mode = MODE.slash;
-          i++;
-        } else if (s.mode === MODE.beforeEquals) {
-          if (c === EQUALS) {
-            s.mode = MODE.beforeType;
-            s.complex = false;
-            i++;
-          } else {
-            t.warn("missing_equals", `#${s.id} is not followed by '='; the statement was skipped`);
-            s.mode = MODE.skip;
-          }
-        } else if (isNameByte(c)) {
-          s.mode = MODE.type;
-          s.nameLength = 0;
-        } else if (c === OPEN && !s.complex) {
-          s.complex = true; // #1=(A(..)B(..)); counted under its first partial type
-          i++;
-        } else {
-          t.warn("missing_type", `#${s.id} has no entity type; the statement was skipped`);
-          s.mode = MODE.skip;
-        }
+      case M_BEFORE_EQUALS:
+      case M_BEFORE_TYPE:
+        i = beforeType(t, s, chunk, i);
         continue;
-      }
-      case MODE.type: {
-        const c = chunk[i] ?? 0;
-        if (isNameByte(c)) {
-          if (s.nameLength >= TYPE_NAME_MAX) {
+      case M_TYPE: {
+        let length = s.nameLength;
+        const name = s.name;
+        let c = chunk[i] as number;
+        while (isNameByte(c)) {
+          if (length >= TYPE_NAME_MAX) {
             t.fail("name_too_long", `an entity type name longer than ${TYPE_NAME_MAX} characters`);
             return;
           }
-          s.name[s.nameLength++] = c >= 0x61 && c <= 0x7a ? c - 32 : c;
-          i++;
-          continue;
+          name[length++] = c >= 0x61 ? c - 32 : c;
+          if (++i === n) break;
+          c = chunk[i] as number;
         }
+        s.nameLength = length;
+        if (i === n) continue;
         const slot = t.slotFor(s);
         s.slot = slot;
         s.depth = s.complex ? 1 : 0;
-        s.mode = MODE.args;
+        s.mode = M_ARGS;
         s.capturedId = s.id;
         if (slot.wanted) startCapture(s, i);
         continue;
       }
-      case MODE.skip: {
-        // Recovery: up to the next ';' outside a string.
-        const c = chunk[i] ?? 0;
-        if (c === LF) s.line++;
-        else if (c === 0x27) s.skipInString = !s.skipInString;
-        else if (c === SEMICOLON && !s.skipInString) s.mode = MODE.between;
-        i++;
-        continue;
-      }
+      default:
+        i = rareMode(t, s, chunk, i);
     }
   }
   if (s.capturing) appendCapture(t, s, chunk.subarray(s.captureStart, n));
 }
 
+function between<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, chunk: Uint8Array, start: number): number {
+  const n = chunk.length;
+  let i = start;
+  let c = chunk[i] as number;
+  while (isSpace(c)) {
+    if (c === LF) s.line++;
+    if (++i === n) return n;
+    c = chunk[i] as number;
+  }
+  if (c === HASH) {
+    if (!s.inData) {
+      t.warn("instance_outside_data", "an entity instance outside the DATA section was skipped");
+      s.mode = M_SKIP;
+    } else {
+      const fast = statementHead(t, s, chunk, i);
+      if (fast >= 0) return fast;
+      s.mode = M_ID;
+      s.id = 0;
+      s.digits = 0;
+      s.statementLine = s.line;
+    }
+    return i + 1;
+  }
+  if (c === SLASH) {
+    s.resume = M_BETWEEN;
+    s.mode = M_SLASH;
+    return i + 1;
+  }
+  if (isNameByte(c)) {
+    s.mode = M_KEYWORD;
+    s.nameLength = 0;
+    s.statementLine = s.line;
+    return i;
+  }
+  if (s.ended || !s.sawMagic) {
+    s.junkAfterEnd = true; // text around exchange structures (e.g. separators between concatenated files)
+    return i + 1;
+  }
+  t.warn("unexpected_character", `unexpected character ${describeByte(c)}; the statement was skipped`);
+  s.mode = M_SKIP;
+  return i + 1;
+}
+
+/**
+ * The common case in one go: `#id=TYPE` (spaces allowed around '=') wholly inside this chunk.
+ * Answers where the arguments start, or -1 to let the state machine take the slow path.
+ */
+function statementHead<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, chunk: Uint8Array, at: number): number {
+  const n = chunk.length;
+  let j = at + 1;
+  let id = 0;
+  let c = 0;
+  while (j < n) {
+    c = chunk[j] as number;
+    if (c < 0x30 || c > 0x39) break;
+    id = id * 10 + (c - 0x30);
+    j++;
+  }
+  if (j === at + 1 || j - at > 16) return -1;
+  while (c === SPACE && ++j < n) c = chunk[j] as number;
+  if (j >= n || c !== EQUALS) return -1;
+  c = chunk[++j] as number;
+  while (c === SPACE && ++j < n) c = chunk[j] as number;
+  const start = j;
+  let hash = 0;
+  while (j < n) {
+    c = chunk[j] as number;
+    if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f)) break;
+    hash = (Math.imul(hash, 31) + c) | 0;
+    j++;
+  }
+  if (j === start || j >= n || j - start > TYPE_NAME_MAX || (c >= 0x61 && c <= 0x7a)) return -1;
+  const slot = t.slotAt(chunk, start, j, hash);
+  s.id = id;
+  s.statementLine = s.line;
+  s.slot = slot;
+  s.depth = 0;
+  s.mode = M_ARGS;
+  s.capturedId = id;
+  if (slot.wanted) startCapture(s, j);
+  return j;
+}
+
+function beforeType<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, chunk: Uint8Array, i: number): number {
+  const c = chunk[i] as number;
+  if (isSpace(c)) {
+    if (c === LF) s.line++;
+    return i + 1;
+  }
+  if (c === SLASH) {
+    s.resume = s.mode;
+    s.mode = M_SLASH;
+    return i + 1;
+  }
+  if (s.mode === M_BEFORE_EQUALS) {
+    if (c === EQUALS) {
+      s.mode = M_BEFORE_TYPE;
+      s.complex = false;
+      return i + 1;
+    }
+    t.warn("missing_equals", `#${s.id} is not followed by '='; the statement was skipped`);
+    s.mode = M_SKIP;
+    return i;
+  }
+  if (isNameByte(c)) {
+    s.mode = M_TYPE;
+    s.nameLength = 0;
+    return i;
+  }
+  if (c === OPEN && !s.complex) {
+    s.complex = true; // #1=(A(..)B(..)); counted under its first partial type
+    return i + 1;
+  }
+  t.warn("missing_type", `#${s.id} has no entity type; the statement was skipped`);
+  s.mode = M_SKIP;
+  return i;
+}
+
+/** Comments, keywords and recovery: a few bytes per file, one byte per call. */
+function rareMode<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, chunk: Uint8Array, i: number): number {
+  const c = chunk[i] as number;
+  switch (s.mode) {
+    case M_SLASH:
+      if (c === STAR) {
+        s.mode = M_COMMENT;
+        s.openedLine = s.line;
+        return i + 1;
+      }
+      if (s.resume === M_ARGS) {
+        s.mode = M_ARGS; // a stray '/' inside arguments: not ours to judge
+        return i;
+      }
+      t.warn("unexpected_character", "unexpected '/'; the statement was skipped");
+      s.mode = M_SKIP;
+      return i;
+    case M_COMMENT:
+      if (c === STAR) s.mode = M_COMMENT_STAR;
+      else if (c === LF) s.line++;
+      return i + 1;
+    case M_COMMENT_STAR:
+      if (c === SLASH) s.mode = s.resume;
+      else if (c !== STAR) {
+        s.mode = M_COMMENT;
+        if (c === LF) s.line++;
+      }
+      return i + 1;
+    case M_KEYWORD:
+      if (isNameByte(c) || c === 0x2d) {
+        if (s.nameLength >= TYPE_NAME_MAX) {
+          t.fail("name_too_long", `a keyword longer than ${TYPE_NAME_MAX} characters`);
+          return chunk.length;
+        }
+        s.name[s.nameLength++] = c >= 0x61 && c <= 0x7a ? c - 32 : c;
+        return i + 1;
+      }
+      s.mode = M_KEYWORD_END;
+      return i;
+    case M_KEYWORD_END:
+      if (isSpace(c)) {
+        if (c === LF) s.line++;
+        return i + 1;
+      }
+      if (c === SEMICOLON) {
+        sectionKeyword(t, s);
+        return i + 1;
+      }
+      if (c === OPEN && s.inHeader) {
+        s.headerKeyword = nameOf(s);
+        startCapture(s, i);
+        s.mode = M_ARGS;
+        s.depth = 0;
+        s.capturedId = -1;
+        return i;
+      }
+      t.warn("unexpected_keyword", `unexpected ${nameOf(s)}; the statement was skipped`);
+      s.mode = M_SKIP;
+      return i;
+    default:
+      // M_SKIP, recovery: up to the next ';' outside a string.
+      if (c === LF) s.line++;
+      else if (c === 0x27) s.skipInString = !s.skipInString;
+      else if (c === SEMICOLON && !s.skipInString) s.mode = M_BETWEEN;
+      return i + 1;
+  }
+}
+
 function sectionKeyword<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState): void {
   const keyword = nameOf(s);
-  s.mode = MODE.between;
+  s.mode = M_BETWEEN;
   switch (keyword) {
     case "ISO-10303-21":
       s.sawMagic = true;
