@@ -94,8 +94,8 @@ export class StepTokenizer<S extends TypeSlot> {
   end(): void {
     const s = this.#state;
     if (this.#fatal) return;
-    if (s.mode === M_STRING || s.mode === M_STRING_QUOTE) this.fail("unterminated_string", `the file ends inside a string opened on line ${s.openedLine}`);
-    else if (s.mode === M_COMMENT || s.mode === M_COMMENT_STAR) this.fail("unterminated_comment", `the file ends inside a comment opened on line ${s.openedLine}`);
+    if (s.mode === M_STRING || s.mode === M_STRING_QUOTE) this.fail("unterminated_string", `the file ends inside a string opened on line ${s.openedLine}`, s.openedLine);
+    else if (s.mode === M_COMMENT || s.mode === M_COMMENT_STAR) this.fail("unterminated_comment", `the file ends inside a comment opened on line ${s.openedLine}`, s.openedLine);
     else if (!s.ended) {
       this.fail(
         "unexpected_end",
