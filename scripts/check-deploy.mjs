@@ -1,5 +1,6 @@
-// `npm run check:deploy`: the Worker must bundle for deployment under 3 MiB gzip and start
-// far below Cloudflare's 1 s startup limit. Fails loudly when either drifts.
+// `npm run check:deploy`: the generated Env (worker-configuration.d.ts) must match wrangler.toml,
+// and the Worker must bundle for deployment under 3 MiB gzip and start far below Cloudflare's
+// 1 s startup limit. Fails loudly when any of them drifts.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +11,11 @@ const MAX_STARTUP_MS = 400;
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" };
 const out = mkdtempSync(join(tmpdir(), "ifc-deploy-"));
 try {
+  // The same flags as `npm run types`; a stale file fails here with wrangler's own message.
+  execFileSync("npx", ["wrangler", "types", "--env-file=.dev.vars.example", "--include-runtime=false", "--strict-vars=false", "--check"], {
+    env,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   const dry = execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", out], { env, encoding: "utf8" });
   const gzip = /gzip:\s*([\d.]+)\s*KiB/.exec(dry);
   if (!gzip) throw new Error(`no bundle size in wrangler output:\n${dry}`);

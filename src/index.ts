@@ -1,7 +1,7 @@
 import { createApp } from "./app";
 
-export { CircuitObject } from "./objects/circuit";
-export { JobObject } from "./objects/job";
-export { ProjectObject } from "./objects/project";
+export { CircuitObject } from "./circuits/object";
+export { JobObject } from "./jobs/object";
+export { ProjectObject } from "./projects/object";
 
 export default createApp();

@@ -2,7 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { verify } from "hono/jwt";
 import { z } from "zod";
 import type { AppEnv } from "./context";
-import { ProblemError } from "./problem";
+import { ProblemError } from "../lib/problem";
 
 const claimsSchema = z.object({
   sub: z.string().min(1),

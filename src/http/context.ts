@@ -1,9 +1,8 @@
 import type { Config } from "../config";
-import type { Env } from "../env";
-import type { JobDirectory } from "../objects/job-directory";
-import type { CircuitClient } from "../resilience-runtime/guard";
+import type { JobDirectory } from "../jobs/client";
+import type { CircuitClient } from "../circuits/client";
 import type { ObjectStorage } from "../storage/object-storage";
-import type { Logger } from "./log";
+import type { Logger } from "../lib/log";
 
 export interface Caller {
   subject: string;

@@ -1,7 +1,7 @@
 import type { ValidationTargets } from "hono";
 import { zValidator } from "@hono/zod-validator";
 import type { ZodType } from "zod";
-import { ProblemError } from "./problem";
+import { ProblemError } from "../lib/problem";
 
 /** zod validation whose failures become 400 problems listing each failing field. */
 export const validate = <Target extends keyof ValidationTargets, Schema extends ZodType>(target: Target, schema: Schema) =>

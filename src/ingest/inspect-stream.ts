@@ -1,6 +1,7 @@
-import { ProblemError } from "../http/problem";
-import type { ByteSource, Filled } from "../streams/byte-source";
+import { ProblemError } from "../lib/problem";
+import type { ByteSource, Filled } from "../lib/byte-source";
 import { SNIFF_WINDOW_BYTES, type SniffResult, sniffStep } from "./step-sniffer";
+import { toHex } from "../lib/hex";
 
 export interface InspectionResult {
   size: number;
@@ -134,8 +135,4 @@ function acceptHeader(verdict: SniffResult): string {
         detail: `The STEP header could not be read: ${verdict.reason}.`,
       });
   }
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

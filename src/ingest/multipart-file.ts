@@ -1,5 +1,5 @@
-import { ProblemError } from "../http/problem";
-import { type ByteSource, streamSource } from "../streams/byte-source";
+import { ProblemError } from "../lib/problem";
+import { type ByteSource, streamSource } from "../lib/byte-source";
 
 /**
  * Streams one file field out of a multipart/form-data body without buffering it:

@@ -1,14 +1,15 @@
-import type { Logger } from "../http/log";
+import type { Logger } from "../lib/log";
 import type { CallOutcome } from "../resilience/breaker";
 import { CircuitOpenError, DependencyTimeoutError } from "../resilience/errors";
-import { ProblemError } from "../http/problem";
-import type { JobDirectory } from "../objects/job-directory";
-import { type AcceptedUpload, type JobRecord, jobLink } from "../objects/job-record";
+import { ProblemError } from "../lib/problem";
+import type { JobDirectory } from "../jobs/client";
+import { type AcceptedUpload, type JobRecord, jobLink } from "../jobs/record";
 import { UploadCapacityError } from "../storage/buffer-budget";
 import { type ObjectStorage, StorageError } from "../storage/object-storage";
-import { type ByteSource, streamSource } from "../streams/byte-source";
+import { type ByteSource, streamSource } from "../lib/byte-source";
 import { type Inspection, type InspectionResult, inspectUpload, tooLarge } from "./inspect-stream";
 import { modelObjectKey, sanitizeFilename } from "./sanitize-filename";
+import { withDeadline } from "../lib/deadline";
 
 export interface UploadDeps {
   storage: ObjectStorage;
@@ -17,7 +18,7 @@ export interface UploadDeps {
   maxUploadBytes: number;
   now: () => Date;
   /**
-   * Runs the storage write behind the storage circuit breaker (see resilience-runtime/guard).
+   * Runs the storage write behind the storage circuit breaker (see circuits/client).
    * Without it the write runs as it is, with no deadline.
    */
   guardStorage?: StorageGuard;
@@ -136,19 +137,16 @@ export async function processIfcUpload(
 
 /** Best effort and bounded: a storage that just failed the write may hang on the delete too. */
 async function cleanUp(deps: UploadDeps, key: string, log: Logger): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<"timeout">((done) => {
-    timer = setTimeout(() => done("timeout"), deps.cleanupTimeoutMs ?? 10_000);
-  });
+  const signal = AbortSignal.timeout(deps.cleanupTimeoutMs ?? 10_000);
   try {
-    const outcome = await Promise.race([deps.storage.delete(key).then(() => "done" as const), deadline]);
-    if (outcome === "timeout") log.warn({ msg: "gave up removing a partial upload", key });
+    await withDeadline(deps.storage.delete(key), signal, () => new CleanupTimeout());
   } catch (cleanup) {
-    log.error({ msg: "could not remove a partial upload", key, error: String(cleanup) });
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    if (cleanup instanceof CleanupTimeout) log.warn({ msg: "gave up removing a partial upload", key });
+    else log.error({ msg: "could not remove a partial upload", key, error: String(cleanup) });
   }
 }
+
+class CleanupTimeout extends Error {}
 
 const storageUnavailable = (detail: string, retryAfterSeconds?: number): ProblemError =>
   new ProblemError({

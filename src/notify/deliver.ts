@@ -1,4 +1,4 @@
-import type { Logger } from "../http/log";
+import type { Logger } from "../lib/log";
 import { CircuitOpenError } from "../resilience/errors";
 import type { NotificationEvent } from "./events";
 import { type Channel, type DeliveryOutcome, type Notifier, describeError, retry, turnedAway } from "./notifier";

@@ -1,5 +1,7 @@
 /** The notification events the service emits, and the pure builder of their envelopes. */
 
+import { hexToBytes, toHex } from "../lib/hex";
+
 export const EVENT_TYPES = ["model.uploaded", "model.processed", "model.failed"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -96,12 +98,6 @@ export async function eventId(jobId: string, type: EventType): Promise<string> {
   const hash = new Uint8Array(await crypto.subtle.digest("SHA-1", input)).slice(0, 16);
   hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
   hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
-  const hex = Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
+  const hex = toHex(hash);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-function hexToBytes(hex: string): Uint8Array {
-  const bytes = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return bytes;
 }

@@ -1,6 +1,6 @@
 import type { CallOutcome } from "../resilience/breaker";
 import { isCircuitKey } from "../resilience/keys";
-import type { CircuitClient } from "../resilience-runtime/guard";
+import type { CircuitClient } from "../circuits/client";
 
 /** What a notifier needs of the circuit breakers: `guard` alone (a CircuitClient, or a test double). */
 export type NotifierCircuits = Pick<CircuitClient, "guard">;

@@ -1,6 +1,5 @@
 import type { NotifyConfig } from "../config";
-import type { Env } from "../env";
-import { durableWebhookSubscriptions } from "../objects/project-directory";
+import type { NotificationEvent } from "./events";
 import type { NotifierCircuits } from "./guarded-call";
 import type { Channel, Notifier } from "./notifier";
 import { queueNotifier } from "./queue";
@@ -12,15 +11,17 @@ export interface NotifierDeps {
   fetch?: typeof fetch;
   /** Overrides the configured resolver (tests inject one; no DNS leaves the machine). */
   resolver?: Resolver | null;
-  /** Overrides where webhook subscriptions are read (default: the PROJECTS Durable Objects). */
-  subscriptions?: WebhookSubscriptions;
+  /** Where webhook subscriptions are read: the project objects, given by the caller. */
+  subscriptions: WebhookSubscriptions;
+  /** The EVENTS_QUEUE binding, when bound. */
+  queue?: Queue<NotificationEvent> | undefined;
   now?: () => number;
   /** Breakers for the sends (`sqs`, `webhook:<host>`); the job object passes its CircuitClient. */
   circuits?: NotifierCircuits;
 }
 
 /** The SSRF guard settings for webhook URLs, at registration and at delivery alike. */
-export function webhookGuard(config: NotifyConfig, deps: Pick<NotifierDeps, "fetch" | "resolver"> = {}): UrlGuardOptions {
+export function webhookGuard(config: NotifyConfig, deps: Pick<Partial<NotifierDeps>, "fetch" | "resolver"> = {}): UrlGuardOptions {
   const resolver = deps.resolver !== undefined ? deps.resolver : config.webhook.dnsResolver === "doh" ? dohResolver(deps.fetch) : null;
   return { allowPrivate: config.webhook.allowPrivate, resolver };
 }
@@ -29,19 +30,19 @@ export function webhookGuard(config: NotifyConfig, deps: Pick<NotifierDeps, "fet
  * The one place that turns validated config into notifiers. Webhooks are always on (each
  * project opts in by subscribing); SQS when SQS_QUEUE_URL is set; the queue when bound.
  */
-export function selectNotifiers(config: NotifyConfig, env: Pick<Env, "PROJECTS" | "EVENTS_QUEUE">, deps: NotifierDeps = {}): Notifier[] {
+export function selectNotifiers(config: NotifyConfig, deps: NotifierDeps): Notifier[] {
   const notifiers: Notifier[] = [];
   if (config.sqs !== null) notifiers.push(sqsNotifier(config.sqs, deps.fetch, undefined, deps.circuits));
   notifiers.push(
     webhookNotifier({
-      subscriptions: deps.subscriptions ?? durableWebhookSubscriptions(env.PROJECTS),
+      subscriptions: deps.subscriptions,
       guard: webhookGuard(config, deps),
       ...(deps.fetch ? { fetch: deps.fetch } : {}),
       ...(deps.now ? { now: deps.now } : {}),
       ...(deps.circuits ? { circuits: deps.circuits } : {}),
     }),
   );
-  if (config.queue && env.EVENTS_QUEUE) notifiers.push(queueNotifier(env.EVENTS_QUEUE));
+  if (config.queue && deps.queue) notifiers.push(queueNotifier(deps.queue));
   return notifiers;
 }
 

@@ -2,10 +2,10 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../http/context";
 import { mayAccessProject } from "../http/context";
-import { notFound, ProblemError } from "../http/problem";
+import { notFound, ProblemError } from "../lib/problem";
 import { validate } from "../http/validation";
-import type { JobDirectory } from "../objects/job-directory";
-import { type JobRecord, jobView } from "../objects/job-record";
+import type { JobDirectory } from "../jobs/client";
+import { type JobRecord, jobView } from "../jobs/record";
 import type { Caller } from "../http/context";
 
 const params = z.object({ jobId: z.guid({ message: "must be a job id (UUID)" }) });

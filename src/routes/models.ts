@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../http/context";
 import { mayAccessProject } from "../http/context";
-import { ProblemError } from "../http/problem";
+import { ProblemError } from "../lib/problem";
 import { validate } from "../http/validation";
 import { type IncomingFile, processIfcUpload } from "../ingest/process-ifc-upload";
 import { multipartBoundary, openMultipartFile } from "../ingest/multipart-file";

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../http/context";
-import { ProblemError } from "../http/problem";
+import { ProblemError } from "../lib/problem";
 
 /** Operator endpoints: only callers whose token grants every project ("*"). */
 export const ops = new Hono<AppEnv>()

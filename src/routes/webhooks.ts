@@ -2,13 +2,13 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv, Caller } from "../http/context";
 import { mayAccessProject } from "../http/context";
-import { ProblemError, notFound } from "../http/problem";
+import { ProblemError, notFound } from "../lib/problem";
 import { validate } from "../http/validation";
 import { PROJECT_ID_PATTERN } from "../ingest/sanitize-filename";
 import { EVENT_TYPES } from "../notify/events";
 import { webhookGuard } from "../notify/select-notifiers";
 import { checkWebhookUrl } from "../notify/ssrf-guard";
-import { durableProjectDirectory } from "../objects/project-directory";
+import { durableProjectDirectory } from "../projects/client";
 
 const params = z.object({
   projectId: z.string().regex(PROJECT_ID_PATTERN, "must match [A-Za-z0-9_-]{1,64}"),

@@ -1,4 +1,4 @@
-import { type Logger, logDependencyCall } from "../http/log";
+import { type Logger, logDependencyCall } from "../lib/log";
 import type { ObjectStorage } from "./object-storage";
 
 /** Wraps any adapter so that every storage call leaves one log line with its duration and outcome. */

@@ -1,4 +1,4 @@
-import { type ByteSource, type Filled, streamSource } from "../streams/byte-source";
+import { type ByteSource, type Filled, streamSource } from "../lib/byte-source";
 import { type BufferBudget, UploadCapacityError } from "./buffer-budget";
 
 /**

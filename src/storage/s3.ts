@@ -1,5 +1,5 @@
 import { AwsClient } from "aws4fetch";
-import { type Logger, logDependencyCall } from "../http/log";
+import { type Logger, logDependencyCall } from "../lib/log";
 import { INLINE_BACKOFF } from "../resilience/backoff";
 import { retryWithBackoff } from "../resilience/retry";
 import type { RetryKind } from "../resilience/retry-budget";
@@ -8,6 +8,7 @@ import { StorageError } from "./object-storage";
 import { type BufferBudget, PartBuffers, isolateBufferBudget } from "./buffer-budget";
 import { bodyStream, fixedSizeParts, unwrapSource, withBoundedBody } from "./parts";
 import { S3StorageError, escapeXml, parseS3Error, s3ResponseError, s3TransportError, xmlText } from "./s3-errors";
+import { toHex } from "../lib/hex";
 
 const MiB = 1024 * 1024;
 /** S3 refuses parts below 5 MiB (all but the last). */
@@ -428,7 +429,7 @@ function contentTypeHeader(contentType: string | undefined): Record<string, stri
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(digest);
 }
 
 function emptyStream(): ReadableStream<Uint8Array> {

@@ -1,6 +1,5 @@
 import type { Config } from "../config";
-import type { Env } from "../env";
-import type { Logger } from "../http/log";
+import type { Logger } from "../lib/log";
 import type { RetryKind } from "../resilience/retry-budget";
 import { isolateBufferBudget } from "./buffer-budget";
 import { isolateMemoryStorage } from "./memory";

@@ -1,9 +1,9 @@
+import type { SettingValues } from "../../src/config";
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Env } from "../../src/env";
 import { idempotentJobId } from "../../src/ingest/idempotency";
-import { JobObject, type JobTestOverrides } from "../../src/objects/job";
+import { JobObject, type JobTestOverrides } from "../../src/jobs/object";
 import type { CircuitSnapshot } from "../../src/resilience/circuit-state";
 import { webhookCircuitKey } from "../../src/resilience/keys";
 import { receivedBy, scriptReceiver, sleep, subscribeWebhook, uniqueId } from "../support/notify";
@@ -21,7 +21,7 @@ const policy = {
  * runtime never runs a retry by itself: the test drives every alarm. Eight attempts in all,
  * so the schedule would run out if waiting for the breaker counted.
  */
-const jobEnv: Partial<Env> = {
+const jobEnv: SettingValues = {
   BREAKER_FAILURE_THRESHOLD: "5",
   BREAKER_RESET_MS: String(RESET_MS),
   NOTIFY_SCHEDULE_MS: [1, 2, 3, 4, 5, 6, 7, 8].map((hour) => hour * 3_600_000).join(","),

@@ -1,15 +1,15 @@
+import type { SettingValues } from "../../src/config";
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Env } from "../../src/env";
 import { idempotentJobId } from "../../src/ingest/idempotency";
-import { JobObject } from "../../src/objects/job";
+import { JobObject } from "../../src/jobs/object";
 import { createQueue, receiveAll, receivedBy, scriptReceiver, sqsEnv, subscribeWebhook, uniqueId } from "../support/notify";
 import { getJob, jobStub } from "../support/processing";
 import { fixture, upload } from "../support/worker";
 
 /** Uploads with an Idempotency-Key so the job id is known, and the job object configured, beforehand. */
-async function uploadWithJobEnv(projectId: string, jobEnv: Partial<Env>): Promise<string> {
+async function uploadWithJobEnv(projectId: string, jobEnv: SettingValues): Promise<string> {
   const key = uniqueId("key");
   const jobId = await idempotentJobId(projectId, key);
   await runInDurableObject(jobStub(jobId), (object: JobObject) => JobObject.overrideForTests(object, { env: jobEnv }));
@@ -22,13 +22,13 @@ async function uploadWithJobEnv(projectId: string, jobEnv: Partial<Env>): Promis
  * Overrides live in the object's memory, and other suites may evict objects between calls:
  * set them again right before each alarm.
  */
-async function runAlarm(jobId: string, jobEnv: Partial<Env> = {}): Promise<boolean> {
+async function runAlarm(jobId: string, jobEnv: SettingValues = {}): Promise<boolean> {
   await runInDurableObject(jobStub(jobId), (object: JobObject) => JobObject.overrideForTests(object, { env: jobEnv }));
   return runDurableObjectAlarm(jobStub(jobId));
 }
 
 /** Runs the job's alarms, as the runtime would when each falls due, until nothing is pending. */
-async function runAlarmsUntilSettled(projectId: string, jobId: string, jobEnv: Partial<Env> = {}): Promise<void> {
+async function runAlarmsUntilSettled(projectId: string, jobId: string, jobEnv: SettingValues = {}): Promise<void> {
   for (let round = 0; round < 8; round++) {
     const job = (await getJob(projectId, jobId)).body;
     const open = job.status === "queued" || job.status === "processing";
@@ -96,7 +96,7 @@ describe("the job object notifies downstream systems", () => {
   it("tells downstream about a failed model with model.failed", async () => {
     const projectId = uniqueId("p");
     const queueUrl = await createQueue(uniqueId("jobs"));
-    const jobEnv: Partial<Env> = { ...sqsEnv(queueUrl), MOCK_PROCESSOR_OUTCOME: "invalid_step" };
+    const jobEnv: SettingValues = { ...sqsEnv(queueUrl), MOCK_PROCESSOR_OUTCOME: "invalid_step" };
     const jobId = await uploadWithJobEnv(projectId, jobEnv);
     await runAlarmsUntilSettled(projectId, jobId, jobEnv);
     const bodies = (await receiveAll(queueUrl)).map((m) => JSON.parse(m.body) as { type: string; error?: { code: string } });

@@ -5,6 +5,7 @@ import { deliverDue } from "../../src/notify/deliver";
 import type { NotificationEvent } from "../../src/notify/events";
 import { planNotifications } from "../../src/notify/schedule";
 import { selectNotifiers } from "../../src/notify/select-notifiers";
+import { durableWebhookSubscriptions } from "../../src/projects/client";
 import { sqsNotifier } from "../../src/notify/sqs";
 import { createQueue, eventsFor, receiveAll, sqsEnv, sqsSettings, testJob, uniqueId } from "../support/notify";
 
@@ -13,7 +14,7 @@ describe("SQS notifications against fauxqs", () => {
     const queueUrl = await createQueue(uniqueId("events"));
     const job = testJob();
     const events = await eventsFor(job, "model.uploaded", "model.processed");
-    const notifiers = selectNotifiers(loadConfig({ ...env, ...sqsEnv(queueUrl) }).notify, env);
+    const notifiers = selectNotifiers(loadConfig({ ...env, ...sqsEnv(queueUrl) }).notify, { subscriptions: durableWebhookSubscriptions(env.PROJECTS) });
     const states = events.flatMap((event) => planNotifications(event, ["sqs"], Date.now()));
 
     const round = await deliverDue(states, events, notifiers, { now: Date.now() });

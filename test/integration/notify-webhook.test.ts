@@ -1,14 +1,13 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config";
-import type { Env } from "../../src/env";
+import { loadConfig, type SettingValues } from "../../src/config";
 import { deliverDue } from "../../src/notify/deliver";
 import type { NotificationEvent } from "../../src/notify/events";
 import type { Notifier } from "../../src/notify/notifier";
 import { type NotificationState, planNotifications } from "../../src/notify/schedule";
 import { selectNotifiers } from "../../src/notify/select-notifiers";
 import { webhookNotifier } from "../../src/notify/webhook";
-import { durableWebhookSubscriptions } from "../../src/objects/project-directory";
+import { durableWebhookSubscriptions } from "../../src/projects/client";
 import { eventsFor, receivedBy, scriptReceiver, sleep, testJob, uniqueId } from "../support/notify";
 import { api, call, token } from "../support/worker";
 
@@ -42,13 +41,13 @@ async function subscription(projectId: string): Promise<Created> {
   return (await response.json()) as Created;
 }
 
-function notifiersFor(overrides: Partial<Env> = {}): { notifiers: Notifier[]; scheduleMs: readonly number[] } {
+function notifiersFor(overrides: SettingValues = {}): { notifiers: Notifier[]; scheduleMs: readonly number[] } {
   const config = loadConfig({ ...env, NOTIFY_SCHEDULE_MS: SCHEDULE, ...overrides });
-  return { notifiers: selectNotifiers(config.notify, env), scheduleMs: config.notify.scheduleMs };
+  return { notifiers: selectNotifiers(config.notify, { subscriptions: durableWebhookSubscriptions(env.PROJECTS) }), scheduleMs: config.notify.scheduleMs };
 }
 
 /** What a Durable Object's alarm loop does: deliver what is due, sleep until the next alarm, repeat. */
-async function runAlarms(states: NotificationState[], events: NotificationEvent[], overrides: Partial<Env> = {}, maxRounds = 8) {
+async function runAlarms(states: NotificationState[], events: NotificationEvent[], overrides: SettingValues = {}, maxRounds = 8) {
   const { notifiers, scheduleMs } = notifiersFor(overrides);
   let current = states;
   let rounds = 0;

@@ -1,6 +1,6 @@
 // The S3 adapter on its own, against s3rver behind the SigV4-verifying proxy.
 import { describe, expect, it } from "vitest";
-import { ProblemError } from "../../src/http/problem";
+import { ProblemError } from "../../src/lib/problem";
 import { BufferBudget, UploadCapacityError } from "../../src/storage/buffer-budget";
 import { StorageError } from "../../src/storage/object-storage";
 import { bucketUrl, encodeRfc3986 } from "../../src/storage/s3";

@@ -1,5 +1,5 @@
+import type { SettingValues } from "../../src/config";
 import { env } from "cloudflare:workers";
-import type { Env } from "../../src/env";
 import { type EventType, type NotificationEvent, buildEvent } from "../../src/notify/events";
 import type { SqsSettings } from "../../src/notify/sqs";
 import { api, call, token } from "./worker";
@@ -59,7 +59,7 @@ export function sqsSettings(queueUrl: string): SqsSettings {
 }
 
 /** The settings a deployment would set to reach the emulator, as strings. */
-export function sqsEnv(queueUrl: string): Partial<Env> {
+export function sqsEnv(queueUrl: string): SettingValues {
   return {
     SQS_QUEUE_URL: queueUrl,
     SQS_ENDPOINT: env.FAUXQS_URL,

@@ -1,9 +1,9 @@
+import type { SettingValues } from "../../src/config";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import type { Env } from "../../src/env";
-import type { JobView } from "../../src/objects/job-record";
-import { JobObject, type JobTestOverrides } from "../../src/objects/job";
+import type { JobView } from "../../src/jobs/record";
+import { JobObject, type JobTestOverrides } from "../../src/jobs/object";
 import type { ModelSummary } from "../../src/processing/summary";
 import { api, call, token, upload } from "./worker";
 
@@ -12,7 +12,7 @@ export { uniqueProject } from "./worker";
 export const jobStub = (jobId: string) => env.JOBS.get(env.JOBS.idFromName(jobId));
 
 /** Uploads a model and answers its job id (the upload must be accepted). */
-export async function accepted(projectId: string, bytes: Uint8Array, name: string, overrides: Partial<Env> = {}): Promise<string> {
+export async function accepted(projectId: string, bytes: Uint8Array, name: string, overrides: SettingValues = {}): Promise<string> {
   const response = await upload(projectId, bytes, { filename: name, overrides });
   expect(response.status, await response.clone().text()).toBe(202);
   return ((await response.json()) as { jobId: string }).jobId;

@@ -1,6 +1,6 @@
+import type { SettingValues } from "../../src/config";
 import { env } from "cloudflare:workers";
-import type { Env } from "../../src/env";
-import { createLogger } from "../../src/http/log";
+import { createLogger } from "../../src/lib/log";
 import { S3Storage, type S3Runtime, type S3Settings } from "../../src/storage/s3";
 import { type FaultRule, type RecordedRequest, type UploadsReport, s3Settings } from "./s3-peer-info";
 
@@ -8,7 +8,7 @@ export const MiB = 1024 * 1024;
 export const peer = env.S3_TEST_PEER;
 
 /** Settings that switch the Worker under test to S3 (through the verifying proxy) for one call. */
-export function s3Overrides(extra: Partial<Env> = {}): Partial<Env> {
+export function s3Overrides(extra: SettingValues = {}): SettingValues {
   return {
     ...s3Settings(peer),
     // S3's smallest part, so a ~12 MB model is three parts.

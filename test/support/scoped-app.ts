@@ -1,12 +1,12 @@
+import type { SettingValues } from "../../src/config";
 import { env } from "cloudflare:workers";
 import { type AppOptions, createApp } from "../../src/app";
-import type { Env } from "../../src/env";
-import type { CircuitObject } from "../../src/objects/circuit";
+import type { CircuitObject } from "../../src/circuits/object";
 
 export interface ScopedApp {
   /** Prefix of this app's circuit object names. */
   scope: string;
-  fetch(request: Request, overrides?: Partial<Env>): Promise<Response>;
+  fetch(request: Request, overrides?: SettingValues): Promise<Response>;
   /** The circuit object this app uses for `key`. */
   circuit(key: string): DurableObjectStub<CircuitObject>;
   /** Waits for the background work (outcome reports) of every request so far. */

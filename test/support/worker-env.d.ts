@@ -1,9 +1,9 @@
 declare namespace Cloudflare {
   interface Env {
-    JOBS: import("../../src/env").Env["JOBS"];
-    CIRCUITS: import("../../src/env").Env["CIRCUITS"];
+    JOBS: DurableObjectNamespace<import("../../src/index").JobObject>;
+    CIRCUITS: DurableObjectNamespace<import("../../src/index").CircuitObject>;
     MODELS?: R2Bucket;
-    PROJECTS: import("../../src/env").Env["PROJECTS"];
+    PROJECTS: DurableObjectNamespace<import("../../src/index").ProjectObject>;
     FIXTURES_URL: string;
     FAUXQS_URL: string;
     FAUXQS_CONTROL_URL: string;

@@ -1,6 +1,6 @@
+import type { SettingValues } from "../../src/config";
 import { env, exports } from "cloudflare:workers";
 import { sign } from "hono/jwt";
-import type { Env } from "../../src/env";
 import { TEST_JWT_SECRET } from "./constants";
 
 export interface ExpectedModel {
@@ -53,7 +53,7 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 /** Calls the Worker under test, optionally with settings overridden for this call only. */
-export async function call(request: Request, overrides: Partial<Env> = {}): Promise<Response> {
+export async function call(request: Request, overrides: SettingValues & { MODELS?: R2Bucket | undefined } = {}): Promise<Response> {
   if (Object.keys(overrides).length === 0) return exports.default.fetch(request);
   const { default: worker } = await import("../../src/index");
   return worker.fetch(request, { ...env, ...overrides }, { waitUntil: () => undefined, passThroughOnException: () => undefined, props: {} } as unknown as ExecutionContext);
@@ -64,7 +64,7 @@ export const api = (path: string): string => `http://ingest.test${path}`;
 export async function upload(
   projectId: string,
   body: BodyInit | null,
-  init: { token?: string; filename?: string; headers?: Record<string, string>; overrides?: Partial<Env> } = {},
+  init: { token?: string; filename?: string; headers?: Record<string, string>; overrides?: SettingValues } = {},
 ): Promise<Response> {
   const query = init.filename === undefined ? "" : `?filename=${encodeURIComponent(init.filename)}`;
   const headers = new Headers(init.headers);

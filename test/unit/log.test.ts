@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createLogger, logDependencyCall } from "../../src/http/log";
+import { createLogger, logDependencyCall } from "../../src/lib/log";
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -1,15 +1,15 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config";
-import type { Env } from "../../src/env";
 import type { NotificationEvent } from "../../src/notify/events";
 import type { NotifierCircuits } from "../../src/notify/guarded-call";
 import type { CallOutcome } from "../../src/resilience/breaker";
 import { CircuitOpenError } from "../../src/resilience/errors";
-import type { GuardOptions, GuardTools } from "../../src/resilience-runtime/guard";
+import type { GuardOptions, GuardTools } from "../../src/circuits/client";
 import { describeError, retryAfterMs } from "../../src/notify/notifier";
 import { queueNotifier } from "../../src/notify/queue";
 import { channelsOf, selectNotifiers, webhookGuard } from "../../src/notify/select-notifiers";
+import { durableWebhookSubscriptions } from "../../src/projects/client";
 import { sendMessageInput, sqsNotifier } from "../../src/notify/sqs";
 import { type WebhookSubscriptions, type WebhookTarget, webhookNotifier } from "../../src/notify/webhook";
 import { eventsFor, testJob } from "../support/notify";
@@ -216,7 +216,7 @@ describe("notifier helpers", () => {
 });
 
 describe("notification settings", () => {
-  const base: Env = { ...env, ENVIRONMENT: "test" };
+  const base = { ...env, ENVIRONMENT: "test" };
 
   it("defaults: webhooks only, private receivers allowed and no DNS in tests; strict with DoH in production", () => {
     const test = loadConfig(base).notify;
@@ -242,7 +242,7 @@ describe("notification settings", () => {
     }).notify;
     expect(config.sqs).toEqual({ queueUrl: settings.queueUrl, region: "eu-central-1", accessKeyId: "AKID", secretAccessKey: "secret" });
     expect(config.scheduleMs).toEqual([0, 100, 200]);
-    const notifiers = selectNotifiers(config, { ...env, EVENTS_QUEUE: queue });
+    const notifiers = selectNotifiers(config, { queue, subscriptions: durableWebhookSubscriptions(env.PROJECTS) });
     expect(channelsOf(notifiers)).toEqual(["sqs", "webhook", "queue"]);
     expect(webhookGuard(config).resolver).toBeTypeOf("function");
     expect(webhookGuard(config, { resolver: null }).resolver).toBeNull();

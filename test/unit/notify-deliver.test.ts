@@ -3,7 +3,7 @@ import { deliverDue } from "../../src/notify/deliver";
 import type { NotificationEvent } from "../../src/notify/events";
 import type { Channel, DeliveryOutcome, Notifier } from "../../src/notify/notifier";
 import { planNotifications } from "../../src/notify/schedule";
-import type { LogFields, Logger } from "../../src/http/log";
+import type { LogFields, Logger } from "../../src/lib/log";
 import { CircuitOpenError } from "../../src/resilience/errors";
 import { eventsFor, testJob } from "../support/notify";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
-import { summaryObjectKey } from "../../src/objects/job-record";
+import { summaryObjectKey } from "../../src/jobs/record";
 import { formatBytes, tooLargeError } from "../../src/processing/processor";
 import { normaliseCounts, orderStoreys, parseStepReal } from "../../src/processing/summary";
 import { webIfcBudget } from "../../src/processing/web-ifc-budget";
@@ -65,9 +65,12 @@ describe("web-ifc budget", () => {
 
 describe("processing configuration", () => {
   const base = { ENVIRONMENT: "test", AUTH_JWT_SECRET: TEST_JWT_SECRET } as const;
-  it("defaults to web-ifc with a 96 MiB budget", () => {
+  it("defaults to the stream engine, starting at once; web-ifc gets a 96 MiB budget and a second's grace", () => {
     const config = loadConfig({ ...base });
-    expect(config.processing).toMatchObject({ processor: "web-ifc", memoryBytes: 96 * MiB, maxAttempts: 5, startDelayMs: 1000, mock: { outcome: "succeed", delayMs: 0 } });
+    expect(config.processing).toMatchObject({ processor: "stream", memoryBytes: 96 * MiB, maxAttempts: 5, startDelayMs: 0, mock: { outcome: "succeed", delayMs: 0 } });
+    expect(loadConfig({ ...base, PROCESSOR: "web-ifc" }).processing).toMatchObject({ processor: "web-ifc", startDelayMs: 1000 });
+    expect(loadConfig({ ...base, PROCESSOR: "web-ifc", PROCESSING_START_DELAY_MS: "0" }).processing.startDelayMs).toBe(0);
+    expect(loadConfig({ ...base, PROCESSING_START_DELAY_MS: "250" }).processing.startDelayMs).toBe(250);
   });
   it("names every bad processing setting", () => {
     expect(() =>

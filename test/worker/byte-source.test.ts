@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { openMultipartFile } from "../../src/ingest/multipart-file";
-import { type ByteSource, streamSource } from "../../src/streams/byte-source";
+import { type ByteSource, streamSource } from "../../src/lib/byte-source";
 
 const MiB = 1024 * 1024;
 const encoder = new TextEncoder();

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { CircuitObject, CircuitRef } from "../../src/objects/circuit";
-import { REGISTRY_OBJECT } from "../../src/objects/circuit";
+import type { CircuitObject, CircuitRef } from "../../src/circuits/object";
+import { REGISTRY_OBJECT } from "../../src/circuits/object";
 
 const policy = {
   breaker: { failureThreshold: 5, resetMs: 60_000 },

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { CircuitObject } from "../../src/objects/circuit";
+import type { CircuitObject } from "../../src/circuits/object";
 import { CircuitOpenError, DependencyTimeoutError } from "../../src/resilience/errors";
-import { CircuitClient, type CircuitClientOptions, defaultClassifier, guard } from "../../src/resilience-runtime/guard";
+import { CircuitClient, type CircuitClientOptions, defaultClassifier, guard } from "../../src/circuits/client";
 
 const policy = {
   breaker: { failureThreshold: 5, resetMs: 1000 },

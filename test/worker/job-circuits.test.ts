@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { JobObject, JobTestOverrides } from "../../src/objects/job";
+import type { JobObject, JobTestOverrides } from "../../src/jobs/object";
 import type { Processor } from "../../src/processing/processor";
 import type { CircuitSnapshot } from "../../src/resilience/circuit-state";
 import { CIRCUIT_CACHE_MS } from "../../src/resilience/local-view";

@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { JobRecord } from "../../src/objects/job-record";
-import type { JobObject } from "../../src/objects/job";
+import type { JobRecord } from "../../src/jobs/record";
+import type { JobObject } from "../../src/jobs/object";
 import { ProcessingError, type Processor } from "../../src/processing/processor";
 import { isolateMemoryStorage } from "../../src/storage/memory";
 import { StorageError, type ObjectStorage } from "../../src/storage/object-storage";

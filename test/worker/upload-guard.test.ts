@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../../src/http/log";
-import { ProblemError } from "../../src/http/problem";
+import { createLogger } from "../../src/lib/log";
+import { ProblemError } from "../../src/lib/problem";
 import { type UploadDeps, processIfcUpload } from "../../src/ingest/process-ifc-upload";
-import type { JobDirectory } from "../../src/objects/job-directory";
+import type { JobDirectory } from "../../src/jobs/client";
 import { CircuitOpenError } from "../../src/resilience/errors";
-import { CircuitClient } from "../../src/resilience-runtime/guard";
+import { CircuitClient } from "../../src/circuits/client";
 import { MemoryStorage } from "../../src/storage/memory";
 import { BufferBudget } from "../../src/storage/buffer-budget";
 import { StorageError } from "../../src/storage/object-storage";

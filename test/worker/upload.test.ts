@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ProblemBody } from "../../src/http/problem";
+import type { ProblemBody } from "../../src/lib/problem";
 import { isolateBufferBudget } from "../../src/storage/buffer-budget";
 import { api, call, expectedModels, fixture, REFERENCE_MODELS, sha256Hex, token, uniqueProject, upload, type ExpectedModel } from "../support/worker";
 

@@ -1,5 +1,5 @@
+import type { SettingValues } from "../../src/config";
 import { describe, expect, it } from "vitest";
-import type { Env } from "../../src/env";
 import { api, call, token, uniqueProject } from "../support/worker";
 
 
@@ -11,7 +11,7 @@ interface Problem {
   errors?: { field: string; message: string }[];
 }
 
-async function webhook(method: string, projectId: string, body?: unknown, options: { token?: string | null; overrides?: Partial<Env> } = {}) {
+async function webhook(method: string, projectId: string, body?: unknown, options: { token?: string | null; overrides?: SettingValues } = {}) {
   const headers = new Headers({ "content-type": "application/json" });
   const bearer = options.token === undefined ? await token([projectId]) : options.token;
   if (bearer !== null) headers.set("authorization", `Bearer ${bearer}`);

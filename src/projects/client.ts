@@ -1,7 +1,6 @@
-import type { Env } from "../env";
 import type { EventType } from "../notify/events";
 import type { WebhookSubscriptions } from "../notify/webhook";
-import type { CreatedWebhookSubscription, WebhookSubscriptionView } from "./project";
+import type { CreatedWebhookSubscription, WebhookSubscriptionView } from "./object";
 
 /** What the webhook routes need from the project objects. */
 export interface ProjectDirectory {

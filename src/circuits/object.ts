@@ -1,5 +1,4 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env";
 import type { Admission } from "../resilience/breaker";
 import {
   type BreakerView,

@@ -1,6 +1,6 @@
-import type { Logger } from "../http/log";
-import type { CircuitObject, CircuitRef } from "../objects/circuit";
-import { REGISTRY_OBJECT } from "../objects/circuit";
+import type { Logger } from "../lib/log";
+import type { CircuitObject, CircuitRef } from "./object";
+import { REGISTRY_OBJECT } from "./object";
 import type { Admission, CallOutcome } from "../resilience/breaker";
 import type { BreakerView, CircuitPolicy, CircuitSnapshot, OutcomeReport } from "../resilience/circuit-state";
 import { CircuitOpenError, DependencyTimeoutError } from "../resilience/errors";
@@ -13,6 +13,7 @@ import {
   viewFromObject,
 } from "../resilience/local-view";
 import type { RetryKind } from "../resilience/retry-budget";
+import { withDeadline } from "../lib/deadline";
 
 /**
  * This isolate's cached breaker views, keyed by object name. Module-level on purpose: it
@@ -90,7 +91,7 @@ export async function guard<T>(
   const signal = AbortSignal.timeout(options.timeoutMs);
   const tools: GuardTools = { spendRetry: (kind) => client.spendRetry(key, kind) };
   try {
-    const result = await withDeadline(fn(signal, tools), signal, key, options.timeoutMs);
+    const result = await withDeadline(fn(signal, tools), signal, () => new DependencyTimeoutError(key, options.timeoutMs, { cause: signal.reason }));
     client.settle(key, { outcome: "success", latencyMs: client.now() - started, probe: permit.probe });
     return result;
   } catch (error) {
@@ -100,25 +101,6 @@ export async function guard<T>(
     client.settle(key, { outcome, latencyMs: client.now() - started, probe: permit.probe });
     throw error;
   }
-}
-
-function withDeadline<T>(work: Promise<T>, signal: AbortSignal, key: string, timeoutMs: number): Promise<T> {
-  // Races the call so a callee that ignores the signal cannot hold the request past the deadline.
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new DependencyTimeoutError(key, timeoutMs, { cause: signal.reason }));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /**

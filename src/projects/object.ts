@@ -1,5 +1,4 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env";
 import type { EventType } from "../notify/events";
 import type { WebhookTarget } from "../notify/webhook";
 import { generateSecret } from "../notify/webhook-signature";

@@ -1,6 +1,5 @@
-import type { Env } from "../env";
-import type { Reservation } from "./job";
-import type { AcceptedUpload, JobRecord } from "./job-record";
+import type { Reservation } from "./object";
+import type { AcceptedUpload, JobRecord } from "./record";
 
 /** What the ingest pipeline and routes need from the job objects. */
 export interface JobDirectory {

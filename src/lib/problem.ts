@@ -1,3 +1,4 @@
+import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 export const PROBLEM_BASE = "https://docs.ifc-ingest.example/problems/";
@@ -11,9 +12,12 @@ export interface ProblemInit {
   extensions?: Record<string, unknown>;
 }
 
-/** An error meant for the client: rendered as RFC 9457 problem+json by the app's onError. */
-export class ProblemError extends Error {
-  readonly status: ContentfulStatusCode;
+/**
+ * An error meant for the client: rendered as RFC 9457 problem+json by the app's onError. It is
+ * an HTTPException, so Hono middleware that inspects errors treats it as a deliberate answer.
+ */
+export class ProblemError extends HTTPException {
+  override readonly status: ContentfulStatusCode;
   readonly slug: string;
   readonly title: string;
   readonly detail: string;
@@ -21,7 +25,7 @@ export class ProblemError extends Error {
   readonly extensions: Record<string, unknown>;
 
   constructor(init: ProblemInit) {
-    super(init.detail);
+    super(init.status, { message: init.detail });
     this.name = "ProblemError";
     this.status = init.status;
     this.slug = init.slug;

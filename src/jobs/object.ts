@@ -1,7 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { type Config, loadConfig } from "../config";
-import type { Env } from "../env";
-import { createLogger, type Logger } from "../http/log";
+import { type Config, eventsQueue, loadConfig, type SettingValues } from "../config";
+import { createLogger, type Logger } from "../lib/log";
 import { loggedStorage } from "../storage/logged-storage";
 import { type ModelStream, ProcessingError, type Processor } from "../processing/processor";
 import { selectProcessor } from "../processing/select-processor";
@@ -10,14 +9,15 @@ import { deliverDue } from "../notify/deliver";
 import { type EventType, type NotificationEvent, buildEvent } from "../notify/events";
 import { type NotificationState, nextAlarmAt, notificationView, planNotifications } from "../notify/schedule";
 import { channelsOf, selectNotifiers } from "../notify/select-notifiers";
+import { durableWebhookSubscriptions } from "../projects/client";
 import { backoffDelayMs, circuitWaitMs } from "../resilience/backoff";
 import type { CallOutcome } from "../resilience/breaker";
 import { CircuitOpenError } from "../resilience/errors";
-import { CircuitClient, type Permit } from "../resilience-runtime/guard";
+import { CircuitClient, type Permit } from "../circuits/client";
 import type { ObjectStorage } from "../storage/object-storage";
 import { StorageError } from "../storage/object-storage";
 import { selectStorage } from "../storage/select-storage";
-import { type AcceptedUpload, type JobRecord, summaryObjectKey } from "./job-record";
+import { type AcceptedUpload, type JobRecord, summaryObjectKey } from "./record";
 import { ModelChunks } from "./model-chunks";
 
 export type Reservation =
@@ -37,7 +37,7 @@ const PROCESSOR_GUARD_GRACE_MS = 1_000;
 
 /** What a test may swap in through JobObject.overrideForTests; production builds all from config. */
 export interface JobTestOverrides {
-  env?: Partial<Env>;
+  env?: SettingValues;
   storage?: (configured: ObjectStorage) => ObjectStorage;
   processor?: Processor;
   random?: () => number;
@@ -83,7 +83,7 @@ export class JobObject extends DurableObject<Env> {
   }
 
   #config(): Config {
-    return loadConfig({ ...this.env, ...this.#overrides.env });
+    return loadConfig(this.#overrides.env ? { ...this.env, ...this.#overrides.env } : this.env);
   }
 
   /** This alarm's view of the breakers; cheap, the state lives in the Circuit objects. */
@@ -358,7 +358,7 @@ export class JobObject extends DurableObject<Env> {
       summary: type === "model.processed" ? (record.summary ?? null) : null,
       error: type === "model.failed" ? (record.error ?? null) : null,
     });
-    const channels = channelsOf(selectNotifiers(config.notify, this.env));
+    const channels = channelsOf(selectNotifiers(config.notify, { queue: eventsQueue(this.env), subscriptions: durableWebhookSubscriptions(this.env.PROJECTS) }));
     const states = [...this.#notifications(), ...planNotifications(event, channels, Date.now(), config.notify.scheduleMs)];
     this.#write("notifyEvents", [...(this.#read<NotificationEvent[]>("notifyEvents") ?? []), event]);
     this.#write("notifyStates", states);
@@ -375,7 +375,7 @@ export class JobObject extends DurableObject<Env> {
     if (!states.some((state) => state.status === "pending" && state.nextAttemptAt !== null && state.nextAttemptAt <= now)) return;
     // Sends go through the `sqs` and `webhook:<host>` breakers; a send an open breaker turns
     // away is not counted as an attempt, and the notification waits for the breaker.
-    const notifiers = selectNotifiers(config.notify, this.env, { circuits });
+    const notifiers = selectNotifiers(config.notify, { queue: eventsQueue(this.env), circuits, subscriptions: durableWebhookSubscriptions(this.env.PROJECTS) });
     const round = await deliverDue(states, this.#read<NotificationEvent[]>("notifyEvents") ?? [], notifiers, {
       now,
       scheduleMs: config.notify.scheduleMs,
