@@ -3,6 +3,7 @@ import { type Config, eventsQueue, loadConfig, type SettingValues } from "../con
 import { createLogger, type Logger } from "../lib/log";
 import { loggedStorage } from "../storage/logged-storage";
 import { type ModelStream, ProcessingError, type Processor } from "../processing/processor";
+import { boundedSummary } from "../processing/bounded-summary";
 import { selectProcessor } from "../processing/select-processor";
 import type { ModelSummary } from "../processing/summary";
 import { deliverDue } from "../notify/deliver";
@@ -207,7 +208,7 @@ export class JobObject extends DurableObject<Env> {
       const summary = await this.#process(record, config, log, circuits, processor);
       delete record.attemptStartedAt;
       record.status = "succeeded";
-      record.summary = summary;
+      record.summary = boundedSummary(summary);
       this.#write("processingDueAt", null);
       await this.#planEvent(record, "model.processed", config);
       this.#save(record);

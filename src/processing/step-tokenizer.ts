@@ -56,6 +56,9 @@ export interface TokenSink<S extends TypeSlot> {
   problem(problem: StepProblem): void;
 }
 
+/** Distinct entity type names accepted (IFC4X3 has fewer than 900); more is not an IFC model. */
+export const MAX_TYPES = 4096;
+
 /** Argument bytes kept per captured statement; larger ones are dropped with a warning. */
 export const MAX_CAPTURE_BYTES = 8 * 1024 * 1024;
 
@@ -124,12 +127,14 @@ export class StepTokenizer<S extends TypeSlot> {
 
   /** @internal the slot for the type name in state.name[0..nameLength) */
   slotFor(s: ScanState): S {
-    return this.#types.slot(s.name, 0, s.nameLength, nameHash(s.name, 0, s.nameLength));
+    return this.slotAt(s.name, 0, s.nameLength, nameHash(s.name, 0, s.nameLength));
   }
 
   /** @internal the slot for an upper-case type name in bytes[start..end) with its nameHash */
   slotAt(bytes: Uint8Array, start: number, end: number, hash: number): S {
-    return this.#types.slot(bytes, start, end, hash);
+    const slot = this.#types.slot(bytes, start, end, hash);
+    if (this.#types.size > MAX_TYPES) this.fail("too_many_types", `more than ${MAX_TYPES} distinct entity types: not an IFC model`);
+    return slot;
   }
 }
 
@@ -150,6 +155,10 @@ class TypeTable<S extends TypeSlot> {
   #count = 0;
 
   constructor(private readonly make: (name: string) => S) {}
+
+  get size(): number {
+    return this.#count;
+  }
 
   slot(bytes: Uint8Array, start: number, end: number, hash: number): S {
     const mask = this.#capacity - 1;
@@ -262,6 +271,7 @@ function scanChunk<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, chunk:
         s.nameLength = length;
         if (i === n) continue;
         const slot = t.slotFor(s);
+        if (t.fatal) return;
         s.slot = slot;
         s.depth = s.complex ? 1 : 0;
         s.mode = M_ARGS;
@@ -349,6 +359,7 @@ function statementHead<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, ch
   }
   if (j === start || j >= n || j - start > TYPE_NAME_MAX || (c >= 0x61 && c <= 0x7a)) return -1;
   const slot = t.slotAt(chunk, start, j, hash);
+  if (t.fatal) return n;
   s.id = id;
   s.statementLine = s.line;
   s.slot = slot;

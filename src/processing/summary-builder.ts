@@ -18,6 +18,12 @@ export interface CountSlot extends TypeSlot {
 
 const WANTED = new Set(["IFCPROJECT", "IFCBUILDINGSTOREY", "IFCMATERIAL", "IFCRELASSOCIATESMATERIAL", ...Object.keys(MATERIAL_EDGES)]);
 
+/**
+ * What the builder keeps at most, so memory stays bounded whatever the file holds; past a
+ * limit the summary lists the first ones and says so in a warning (counts stay exact).
+ */
+export const LIMITS = { materials: 100_000, storeys: 10_000, definitions: 1_000_000, associationRefs: 4_000_000 };
+
 /** Budget of each id bitmap (defined, referenced, defined twice). */
 const ID_SET_BYTES = 8 * 1024 * 1024;
 
@@ -32,6 +38,7 @@ export class SummaryBuilder implements TokenSink<CountSlot> {
   #entityCount = 0;
   #duplicate = false;
   #schemas: string[] = [];
+  #associationRefs = 0;
   #fileName: StepValue[] = [];
   #fileDescription: StepValue[] = [];
   #project: { globalId: string; name: string | null } | null = null;
@@ -104,17 +111,24 @@ export class SummaryBuilder implements TokenSink<CountSlot> {
         this.#project ??= { globalId: stringOf(values[0]) ?? "", name: stringOf(values[2]) };
         return;
       case "IFCBUILDINGSTOREY":
-        this.#storeys.push({ globalId: stringOf(values[0]) ?? "", name: stringOf(values[2]) ?? "", elevation: numberOf(values[9]) });
+        if (this.#kept("storeys", this.#storeys.length, line)) {
+          this.#storeys.push({ globalId: stringOf(values[0]) ?? "", name: stringOf(values[2]) ?? "", elevation: numberOf(values[9]) });
+        }
         return;
       case "IFCMATERIAL":
-        this.#materials.push({ expressId: id, name: stringOf(values[0]) ?? "" });
+        if (this.#kept("materials", this.#materials.length, line)) this.#materials.push({ expressId: id, name: stringOf(values[0]) ?? "" });
         return;
-      case "IFCRELASSOCIATESMATERIAL":
-        this.#associations.push({ relatedObjects: refsOf(values[4]), relatingMaterial: refsOf(values[5])[0] ?? null });
+      case "IFCRELASSOCIATESMATERIAL": {
+        const relatedObjects = refsOf(values[4]);
+        this.#associationRefs += relatedObjects.length;
+        if (this.#kept("associationRefs", this.#associationRefs - relatedObjects.length, line)) {
+          this.#associations.push({ relatedObjects, relatingMaterial: refsOf(values[5])[0] ?? null });
+        }
         return;
+      }
       default: {
         const attributes = MATERIAL_EDGES[slot.name] ?? [];
-        this.#definitions.set(id, attributes.flatMap((index) => refsOf(values[index])));
+        if (this.#kept("definitions", this.#definitions.size, line)) this.#definitions.set(id, attributes.flatMap((index) => refsOf(values[index])));
       }
     }
   }
@@ -148,6 +162,12 @@ export class SummaryBuilder implements TokenSink<CountSlot> {
     };
   }
 
+  #kept(what: keyof typeof LIMITS, held: number, line: number): boolean {
+    if (held < LIMITS[what]) return true;
+    this.#validation.once(`too_many_${what}`, `more than ${LIMITS[what]} ${what}: the summary uses the first ${LIMITS[what]}`, line);
+    return false;
+  }
+
   #noteStrings(values: StepValue[], line: number): void {
     const pending: StepValue[] = [...values];
     for (let v = pending.pop(); pending.length > 0 || v !== undefined; v = pending.pop()) {
@@ -161,10 +181,16 @@ export class SummaryBuilder implements TokenSink<CountSlot> {
   }
 }
 
+/** Header lists kept (FILE_DESCRIPTION, FILE_SCHEMA entries). */
+const MAX_HEADER_ENTRIES = 100;
+
 function flatStrings(value: StepValue | undefined): string[] {
   if (!Array.isArray(value)) {
     const single = stringOf(value);
     return single === null ? [] : [single];
   }
-  return value.map(stringOf).filter((text): text is string => text !== null);
+  return value
+    .slice(0, MAX_HEADER_ENTRIES)
+    .map(stringOf)
+    .filter((text): text is string => text !== null);
 }

@@ -15,6 +15,11 @@ export interface ModelSummary {
   file: { size: number; sha256: string };
   validation: ValidationReport;
   processor: ProcessorInfo;
+  /**
+   * Only on the copy a job record keeps when the full summary is too large for it: the
+   * number of entries the full lists hold (the copy has their first ones; summary.json all).
+   */
+  truncated?: { materials: number; storeys: number };
 }
 
 export interface ValidationIssue {

@@ -5,7 +5,7 @@ import { mayAccessProject } from "../http/context";
 import { notFound, ProblemError } from "../lib/problem";
 import { validate } from "../http/validation";
 import type { JobDirectory } from "../jobs/client";
-import { type JobRecord, jobView } from "../jobs/record";
+import { type JobRecord, jobView, summaryObjectKey } from "../jobs/record";
 import type { Caller } from "../http/context";
 
 const params = z.object({ jobId: z.guid({ message: "must be a job id (UUID)" }) });
@@ -25,7 +25,13 @@ export const jobs = new Hono<AppEnv>()
   .get("/:jobId/summary", validate("param", params), async (c) => {
     const { jobId } = c.req.valid("param");
     const record = await visibleJob(c.var.jobs, c.var.caller, jobId);
-    if (record.status === "succeeded" && record.summary) return c.json(record.summary);
+    if (record.status === "succeeded" && record.summary) {
+      if (!record.summary.truncated) return c.json(record.summary);
+      // The record keeps a cut copy of a large summary; the whole one is beside the model.
+      const stored = await c.var.storage.get(summaryObjectKey(record.objectKey));
+      if (stored) return new Response(stored.body, { headers: { "content-type": "application/json" } });
+      return c.json(record.summary);
+    }
     const failed = record.status === "failed";
     throw new ProblemError({
       status: 409,
