@@ -1,5 +1,6 @@
 import { s3Upload } from "./s3-upload.ts";
 import { processing } from "./processing.ts";
+import { scan } from "./scan.ts";
 import { uploadMemory } from "./upload-memory.ts";
 
 export interface Benchmark {
@@ -8,4 +9,4 @@ export interface Benchmark {
   run(): Promise<void>;
 }
 
-export const benchmarks: Benchmark[] = [uploadMemory, s3Upload, processing];
+export const benchmarks: Benchmark[] = [uploadMemory, s3Upload, processing, scan];
