@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { projectRoot, residentMemory, startDevServer } from "../test/support/node/dev-server.ts";
+import { freePort, projectRoot, residentMemory, startDevServer } from "../test/support/node/dev-server.ts";
 import { cpuSeconds, heapSampler } from "../test/support/node/inspector.ts";
 import { largeModel } from "./large-model.ts";
 import { mib, printTable } from "./table.ts";
@@ -12,7 +12,6 @@ const speedMegabytes = Number(process.env.BENCH_SCAN_MB ?? 100);
 const memoryMegabytes = Number(process.env.BENCH_SCAN_MEMORY_MB ?? 1000);
 const rounds = Number(process.env.BENCH_SCAN_ROUNDS ?? 3);
 const config = "bench/baseline/scan.wrangler.toml";
-const WORKER = "ifc-ingest-bench-scan";
 
 const rowNames: Record<string, string> = {
   drain: "drain the request body (floor)",
@@ -80,12 +79,13 @@ export const scan = {
     const big = largeModel(memoryMegabytes);
     const memoryRows: Record<string, string | number>[] = [];
     for (const row of ["drain", "scan"]) {
-      const fresh = await startDevServer({ config });
+      const inspectorPort = await freePort();
+      const fresh = await startDevServer({ config, args: ["--inspector-port", String(inspectorPort)] });
       try {
         const pid = fresh.workerdPid();
         if (pid === undefined) throw new Error("no workerd process found under wrangler dev");
         await post(`${fresh.url}/drain`, largeModel(1).path); // load the isolate
-        const heap = await heapSampler(pid, WORKER);
+        const heap = await heapSampler(inspectorPort);
         const idleHeap = await heap.used();
         const idle = residentMemory(pid);
         const sampler = heap.sample(100);

@@ -8,14 +8,15 @@ const PAGE_BITS = 15;
 const PAGE_IDS = 1 << PAGE_BITS; // 4 KiB of bits per page
 const PAGE_WORDS = PAGE_IDS / 32;
 
+/** Pages of ids below 2^31 are found by index in an array; higher ones through a map. */
+const LOW_PAGES = 0x80000000 / PAGE_IDS;
+
 export class IdSet {
+  readonly #low: (Uint32Array | undefined)[] = new Array<undefined>(LOW_PAGES);
   readonly #pages = new Map<number, Uint32Array>();
   readonly #maxPages: number;
   #size = 0;
   #full = false;
-  // The last page touched: ids mostly come in runs.
-  #lastIndex = -1;
-  #lastPage: Uint32Array | undefined;
 
   constructor(budgetBytes: number) {
     this.#maxPages = Math.max(1, Math.floor(budgetBytes / (PAGE_IDS / 8)));
@@ -68,21 +69,16 @@ export class IdSet {
   #page(id: number, create: boolean): Uint32Array | undefined {
     // Ids above 2^31 do not fit the bit operations: page index by division.
     const index = id < 0x80000000 ? id >>> PAGE_BITS : Math.floor(id / PAGE_IDS);
-    if (index === this.#lastIndex) return this.#lastPage;
-    let page = this.#pages.get(index);
-    if (!page && create) {
-      if (this.#pages.size >= this.#maxPages) {
-        this.#full = true;
-        return undefined;
-      }
-      page = new Uint32Array(PAGE_WORDS);
-      this.#pages.set(index, page);
+    const page = index < LOW_PAGES ? this.#low[index] : this.#pages.get(index);
+    if (page !== undefined || !create) return page;
+    if (this.#pages.size >= this.#maxPages) {
+      this.#full = true;
+      return undefined;
     }
-    if (page) {
-      this.#lastIndex = index;
-      this.#lastPage = page;
-    }
-    return page;
+    const made = new Uint32Array(PAGE_WORDS);
+    this.#pages.set(index, made);
+    if (index < LOW_PAGES) this.#low[index] = made;
+    return made;
   }
 }
 

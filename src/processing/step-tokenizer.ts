@@ -138,11 +138,17 @@ export class StepTokenizer<S extends TypeSlot> {
   }
 }
 
-/** Hash of a type name, computed byte by byte as the scanner reads it. */
+/**
+ * Hash of a type name from its length and a few bytes (names differ most after "IFC" and at
+ * the end): cheap per instance; the table compares the whole name, so collisions cost a probe.
+ */
 export function nameHash(bytes: Uint8Array, start: number, end: number): number {
-  let hash = 0;
-  for (let k = start; k < end; k++) hash = (Math.imul(hash, 31) + (bytes[k] as number)) | 0;
-  return hash;
+  const length = end - start;
+  const at = (k: number): number => (bytes[start + k] as number | undefined) ?? 0;
+  let hash = Math.imul(length, 0x9e3779b1);
+  hash = Math.imul(hash ^ (at(3) | (at(4) << 8) | (at(5) << 16)), 0x85ebca6b);
+  hash = Math.imul(hash ^ (at(length - 1) | (at(length - 2) << 8) | (at(length >> 1) << 16)), 0xc2b2ae35);
+  return hash ^ (hash >>> 15);
 }
 
 /**
@@ -329,6 +335,12 @@ function between<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, chunk: U
   return i + 1;
 }
 
+/** Bytes of an upper-case entity name: A-Z, 0-9, '_'. */
+const UPPER_NAME = new Uint8Array(256);
+for (let c = 0x41; c <= 0x5a; c++) UPPER_NAME[c] = 1;
+for (let c = 0x30; c <= 0x39; c++) UPPER_NAME[c] = 1;
+UPPER_NAME[0x5f] = 1;
+
 /**
  * The common case in one go: `#id=TYPE` (spaces allowed around '=') wholly inside this chunk.
  * Answers where the arguments start, or -1 to let the state machine take the slow path.
@@ -350,15 +362,10 @@ function statementHead<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, ch
   c = chunk[++j] as number;
   while (c === SPACE && ++j < n) c = chunk[j] as number;
   const start = j;
-  let hash = 0;
-  while (j < n) {
-    c = chunk[j] as number;
-    if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f)) break;
-    hash = (Math.imul(hash, 31) + c) | 0;
-    j++;
-  }
+  while (j < n && UPPER_NAME[chunk[j] as number] === 1) j++;
+  c = chunk[j] as number;
   if (j === start || j >= n || j - start > TYPE_NAME_MAX || (c >= 0x61 && c <= 0x7a)) return -1;
-  const slot = t.slotAt(chunk, start, j, hash);
+  const slot = t.slotAt(chunk, start, j, nameHash(chunk, start, j));
   if (t.fatal) return n;
   s.id = id;
   s.statementLine = s.line;

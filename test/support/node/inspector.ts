@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 
 /**
- * JS heap of a Worker inside workerd, read over the V8 inspector workerd opens for wrangler dev
- * (the `--inspector-addr` of the workerd process): Runtime.getHeapUsage, sampled.
+ * JS heap of the Worker under `wrangler dev --inspector-port PORT`, read over wrangler's
+ * inspector proxy (V8's Runtime.getHeapUsage), sampled.
  */
 export interface HeapSampler {
   /** Used heap now, in bytes. */
@@ -12,17 +12,10 @@ export interface HeapSampler {
   close(): void;
 }
 
-export function inspectorAddress(pid: number): string | undefined {
-  const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-  return cmdline.find((arg) => arg.startsWith("--inspector-addr="))?.slice("--inspector-addr=".length);
-}
-
-export async function heapSampler(pid: number, workerName: string): Promise<HeapSampler> {
-  const address = inspectorAddress(pid);
-  if (!address) throw new Error(`workerd ${pid} has no inspector`);
-  const targets = (await (await fetch(`http://${address}/json`)).json()) as { id: string; webSocketDebuggerUrl: string }[];
-  const target = targets.find((t) => t.id === `core:user:${workerName}`);
-  if (!target) throw new Error(`no inspector target for ${workerName}: ${targets.map((t) => t.id).join(", ")}`);
+export async function heapSampler(inspectorPort: number): Promise<HeapSampler> {
+  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as { webSocketDebuggerUrl: string }[];
+  const target = targets[0];
+  if (!target) throw new Error(`no inspector target on port ${inspectorPort}`);
   const socket = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise<void>((open, fail) => {
     socket.addEventListener("open", () => open(), { once: true });
