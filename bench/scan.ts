@@ -12,6 +12,8 @@ const speedMegabytes = Number(process.env.BENCH_SCAN_MB ?? 100);
 const memoryMegabytes = Number(process.env.BENCH_SCAN_MEMORY_MB ?? 1000);
 const rounds = Number(process.env.BENCH_SCAN_ROUNDS ?? 3);
 const config = "bench/baseline/scan.wrangler.toml";
+/** BENCH_SCAN_PARTS=speed or =memory runs one half. */
+const parts = (process.env.BENCH_SCAN_PARTS ?? "speed,memory").split(",");
 
 const rowNames: Record<string, string> = {
   drain: "drain the request body (floor)",
@@ -39,6 +41,17 @@ export const scan = {
   name: "scan",
   description: `stream engine scan rate vs draining the same stream (${speedMegabytes} MB x ${rounds}), memory for ${memoryMegabytes} MB, inside workerd`,
   async run(): Promise<void> {
+    const results: Record<string, unknown> = { speedMegabytes, memoryMegabytes, rounds };
+    if (parts.includes("speed")) results.speed = await speed();
+    if (parts.includes("memory")) results.memory = await memory();
+    const outDir = join(projectRoot, "bench", "results");
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, "scan.json"), `${JSON.stringify(results, null, 2)}\n`);
+  },
+};
+
+async function speed(): Promise<unknown> {
+  {
     const model = largeModel(speedMegabytes);
     const server = await startDevServer({ config });
     const samples: Record<string, { wall: number[]; cpu: number[] }> = {};
@@ -75,7 +88,12 @@ export const scan = {
       };
     });
     printTable(`Scan speed in workerd (wrangler dev), ${mb.toFixed(1)} MB model (${model.copies} x duplex.ifc), best of ${rounds}`, speedRows);
+    return { samples, speedRows };
+  }
+}
 
+async function memory(): Promise<unknown> {
+  {
     const big = largeModel(memoryMegabytes);
     const memoryRows: Record<string, string | number>[] = [];
     for (const row of ["drain", "scan"]) {
@@ -110,8 +128,6 @@ export const scan = {
       }
     }
     printTable(`Memory in workerd for a ${(big.bytes / 1e6).toFixed(0)} MB body (fresh wrangler dev server per row)`, memoryRows);
-    const outDir = join(projectRoot, "bench", "results");
-    mkdirSync(outDir, { recursive: true });
-    writeFileSync(join(outDir, "scan.json"), `${JSON.stringify({ speedMegabytes, memoryMegabytes, rounds, samples, speedRows, memoryRows }, null, 2)}\n`);
-  },
-};
+    return { memoryRows };
+  }
+}

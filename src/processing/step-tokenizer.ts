@@ -144,10 +144,13 @@ export class StepTokenizer<S extends TypeSlot> {
  */
 export function nameHash(bytes: Uint8Array, start: number, end: number): number {
   const length = end - start;
-  const at = (k: number): number => (bytes[start + k] as number | undefined) ?? 0;
+  const last = end - 1;
   let hash = Math.imul(length, 0x9e3779b1);
-  hash = Math.imul(hash ^ (at(3) | (at(4) << 8) | (at(5) << 16)), 0x85ebca6b);
-  hash = Math.imul(hash ^ (at(length - 1) | (at(length - 2) << 8) | (at(length >> 1) << 16)), 0xc2b2ae35);
+  if (length > 5) hash = Math.imul(hash ^ ((bytes[start + 3] as number) | ((bytes[start + 4] as number) << 8) | ((bytes[start + 5] as number) << 16)), 0x85ebca6b);
+  if (length > 0) {
+    const middle = bytes[start + (length >> 1)] as number;
+    hash = Math.imul(hash ^ ((bytes[last] as number) | ((bytes[last - (length > 1 ? 1 : 0)] as number) << 8) | (middle << 16)), 0xc2b2ae35);
+  }
   return hash ^ (hash >>> 15);
 }
 

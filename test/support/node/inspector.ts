@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 
 /**
- * JS heap of the Worker under `wrangler dev --inspector-port PORT`, read over wrangler's
- * inspector proxy (V8's Runtime.getHeapUsage), sampled.
+ * JS heap of the Worker under `wrangler dev --inspector-port PORT`, read through wrangler's
+ * inspector proxy (workerd takes one inspector session, which wrangler holds) with V8's
+ * Runtime.getHeapUsage, sampled.
  */
 export interface HeapSampler {
   /** Used heap now, in bytes. */
@@ -14,9 +15,10 @@ export interface HeapSampler {
 
 export async function heapSampler(inspectorPort: number): Promise<HeapSampler> {
   const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as { webSocketDebuggerUrl: string }[];
-  const target = targets[0];
-  if (!target) throw new Error(`no inspector target on port ${inspectorPort}`);
-  const socket = new WebSocket(target.webSocketDebuggerUrl);
+  const url = targets[0]?.webSocketDebuggerUrl;
+  if (!url) throw new Error(`no inspector target on port ${inspectorPort}`);
+  // The proxy accepts local origins only (it guards against DNS rebinding).
+  const socket = new WebSocket(url, { headers: { Origin: `http://127.0.0.1:${inspectorPort}` } } as unknown as string[]);
   await new Promise<void>((open, fail) => {
     socket.addEventListener("open", () => open(), { once: true });
     socket.addEventListener("error", () => fail(new Error("inspector connection failed")), { once: true });
