@@ -6,15 +6,13 @@ import { idempotentJobId } from "../../src/ingest/idempotency";
 import { JobObject, type JobTestOverrides } from "../../src/jobs/object";
 import type { CircuitSnapshot } from "../../src/resilience/circuit-state";
 import { webhookCircuitKey } from "../../src/resilience/keys";
+import { policyWith } from "../support/policy";
 import { receivedBy, scriptReceiver, sleep, subscribeWebhook, uniqueId } from "../support/notify";
 import { getJob, jobStub } from "../support/processing";
 import { fixture, upload } from "../support/worker";
 
 const RESET_MS = 800;
-const policy = {
-  breaker: { failureThreshold: 5, resetMs: RESET_MS },
-  budget: { maxTokens: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 },
-};
+const policy = policyWith({ breaker: { resetMs: RESET_MS } });
 
 /**
  * Hourly gaps between scheduled attempts (54 minutes of wait with random() = 0.9), so the

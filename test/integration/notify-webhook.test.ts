@@ -9,7 +9,7 @@ import { selectNotifiers } from "../../src/notify/select-notifiers";
 import { webhookNotifier } from "../../src/notify/webhook";
 import { durableWebhookSubscriptions } from "../../src/projects/client";
 import { eventsFor, receivedBy, scriptReceiver, sleep, testJob, uniqueId } from "../support/notify";
-import { api, call, token } from "../support/worker";
+import { api, bearer, call, getApi } from "../support/worker";
 
 const SCHEDULE = "0,150,300,450";
 
@@ -26,7 +26,7 @@ async function subscribe(projectId: string, name: string, responses: { status: n
   const response = await call(
     new Request(api(`/v1/projects/${projectId}/webhook`), {
       method: "PUT",
-      headers: { authorization: `Bearer ${await token([projectId])}`, "content-type": "application/json" },
+      headers: { ...(await bearer([projectId])), "content-type": "application/json" },
       body: JSON.stringify(events ? { url, events } : { url }),
     }),
   );
@@ -37,7 +37,7 @@ async function subscribe(projectId: string, name: string, responses: { status: n
 }
 
 async function subscription(projectId: string): Promise<Created> {
-  const response = await call(new Request(api(`/v1/projects/${projectId}/webhook`), { headers: { authorization: `Bearer ${await token([projectId])}` } }));
+  const response = await getApi(`/v1/projects/${projectId}/webhook`, [projectId]);
   return (await response.json()) as Created;
 }
 

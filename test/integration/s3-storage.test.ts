@@ -5,17 +5,10 @@ import { BufferBudget, UploadCapacityError } from "../../src/storage/buffer-budg
 import { StorageError } from "../../src/storage/object-storage";
 import { bucketUrl, encodeRfc3986 } from "../../src/storage/s3";
 import { sha256Hex } from "../support/worker";
+import { pattern } from "../support/streams";
 import { MiB, chunked, failingBody, injectFault, maxOverlap, operations, pendingUploads, proxyRequests, readAll, testStorage } from "../support/s3";
 
 const uniquePrefix = () => `adapter/${crypto.randomUUID().slice(0, 8)}/`;
-
-/** Deterministic bytes that differ from part to part (a 251-byte cycle never lines up with 1 MiB). */
-function pattern(size: number): Uint8Array {
-  const cycle = Uint8Array.from({ length: 251 }, (_, i) => (i * 31 + 7) & 0xff);
-  const bytes = new Uint8Array(size);
-  for (let at = 0; at < size; at += cycle.byteLength) bytes.set(cycle.subarray(0, Math.min(cycle.byteLength, size - at)), at);
-  return bytes;
-}
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {

@@ -1,7 +1,8 @@
 // The upload route against a real S3 API (s3rver) behind a proxy that verifies every SigV4
 // signature with AWS's own signer and records what it saw.
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, call, fixture, sha256Hex, token, upload } from "../support/worker";
+import { expectProblem } from "../support/problem";
+import { api, bearer, call, fixture, sha256Hex, upload } from "../support/worker";
 import {
   MiB,
   chunked,
@@ -21,12 +22,6 @@ interface Accepted {
   file: { name: string; size: number; sha256: string; schema: string };
 }
 
-interface Problem {
-  type: string;
-  status: number;
-  detail: string;
-}
-
 const LARGE_MODEL = "generated/duplex-12mb.ifc";
 const uniqueProject = () => `s3-${crypto.randomUUID().slice(0, 8)}`;
 const prefixOf = (projectId: string) => `projects/${projectId}/`;
@@ -41,14 +36,6 @@ beforeAll(async () => {
   expect(large.byteLength).toBeGreaterThan(10 * MiB);
   expect(large.byteLength).toBeLessThan(15 * MiB);
 });
-
-async function expectProblem(response: Response, status: number, slug: string): Promise<Problem> {
-  expect(response.status).toBe(status);
-  expect(response.headers.get("content-type")).toBe("application/problem+json");
-  const body = (await response.json()) as Problem;
-  expect(body.type).toBe(`https://docs.ifc-ingest.example/problems/${slug}`);
-  return body;
-}
 
 /** Nothing stored under the project, and no multipart upload left open (by the proxy's count and on s3rver's disk). */
 async function expectNothingLeft(projectId: string): Promise<void> {
@@ -263,7 +250,7 @@ describe("uploads into S3", () => {
   });
 
   it("reports S3 in /readyz, and a wrong secret as unreachable storage", async () => {
-    const auth = { authorization: `Bearer ${await token(["*"])}` };
+    const auth = await bearer(["*"]);
     const ok = await call(new Request(api("/readyz"), { headers: auth }), s3Overrides());
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ storage: { driver: "s3", status: "ok" } });

@@ -3,26 +3,34 @@ import { createServer, type Server } from "node:http";
 import { resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** Where the shared IFC fixtures live; IFC_FIXTURES_DIR overrides. */
-export const fixturesDir = resolve(
-  process.env.IFC_FIXTURES_DIR ?? fileURLToPath(new URL("../../../shared/fixtures/ifc", import.meta.url)),
-);
+/** The project's own IFC models (test/fixtures/ifc): every test and benchmark needs only these. */
+export const fixturesDir = fileURLToPath(new URL("../fixtures/ifc", import.meta.url));
 
 /**
- * Tests inside workerd cannot read the file system: this serves the fixture folder
+ * A folder of more models (IFC_FIXTURES_DIR), served where the project has no file of that name.
+ * It only adds: the project's models always win, and nothing requires it.
+ */
+export const extraFixturesDir = process.env.IFC_FIXTURES_DIR ? resolve(process.env.IFC_FIXTURES_DIR) : undefined;
+
+/** The file a fixture URL path names, in the project's folder first, else the extra folder. */
+export function fixturePath(urlPath: string): string | undefined {
+  for (const dir of extraFixturesDir === undefined ? [fixturesDir] : [fixturesDir, extraFixturesDir]) {
+    const path = resolve(dir, `.${urlPath}`);
+    if (path.startsWith(dir + sep) && existsSync(path) && statSync(path).isFile()) return path;
+  }
+  return undefined;
+}
+
+/**
+ * Tests inside workerd cannot read the file system: this serves the fixture folders
  * read-only on 127.0.0.1 so they can fetch the real models, plus `extra` files (URL path
  * without the leading slash -> file), e.g. models generated for the run.
  */
 export async function startFixtureServer(extra: Record<string, string> = {}): Promise<{ url: string; server: Server }> {
-  if (!existsSync(`${fixturesDir}/expected.jsonl`)) {
-    throw new Error(`IFC fixtures not found in ${fixturesDir} (set IFC_FIXTURES_DIR)`);
-  }
   const server = createServer((req, res) => {
     const urlPath = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
-    const extraFile = Object.hasOwn(extra, urlPath.slice(1)) ? extra[urlPath.slice(1)] : undefined;
-    const path = extraFile ?? resolve(fixturesDir, `.${urlPath}`);
-    const allowed = extraFile !== undefined || path.startsWith(fixturesDir + sep);
-    if (!allowed || !existsSync(path) || !statSync(path).isFile()) {
+    const path = Object.hasOwn(extra, urlPath.slice(1)) ? extra[urlPath.slice(1)] : fixturePath(urlPath);
+    if (path === undefined || !existsSync(path)) {
       res.writeHead(404).end();
       return;
     }

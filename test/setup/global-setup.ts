@@ -1,4 +1,3 @@
-import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
 import { FAUXQS_CREDENTIALS, FAUXQS_REGION, startFauxqsPeer } from "./fauxqs-peer";
 import { startFixtureServer } from "./fixture-server";
@@ -29,13 +28,9 @@ declare module "vitest" {
 /** URL path (on the fixture server) of a ~12 MB model: three parts at S3's smallest part size. */
 export const LARGE_MODEL_PATH = "generated/duplex-12mb.ifc";
 
-/** Models the project wrote for its own tests (test/fixtures/ifc), served beside the shared ones. */
-const OWN_MODELS = ["ifc4x3-rc2-road.ifc"];
-
 /** Runs in Node before the workerd tests: starts the local peers and hands out their addresses. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const own = Object.fromEntries(OWN_MODELS.map((name) => [name, fileURLToPath(new URL(`../fixtures/ifc/${name}`, import.meta.url))]));
-  const fixtures = await startFixtureServer({ [LARGE_MODEL_PATH]: generatedModel(12), ...own });
+  const fixtures = await startFixtureServer({ [LARGE_MODEL_PATH]: generatedModel(12) });
   const fauxqs = await startFauxqsPeer();
   const receiver = await startWebhookReceiver();
   const s3 = await startS3Peer();

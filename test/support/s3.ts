@@ -55,45 +55,13 @@ export const pendingUploads = (prefix: string): Promise<UploadsReport> => contro
 export const injectFault = (rule: FaultRule): Promise<unknown> =>
   control("faults", { method: "POST", body: JSON.stringify(rule), headers: { "content-type": "application/json" } });
 
-export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
+// Stream fixtures live in streams.ts; re-exported for the tests that import them from here.
+export { chunked, failingBody, readAll } from "./streams";
 
-/** A body that delivers `bytes` in 64 KiB chunks and then fails, as a client that goes away. */
-export function failingBody(bytes: Uint8Array, failAfter: number, reason: unknown): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (at >= failAfter) {
-        controller.error(reason);
-        return;
-      }
-      const end = Math.min(at + 64 * 1024, failAfter, bytes.byteLength);
-      controller.enqueue(bytes.slice(at, end));
-      at = end;
-      if (at >= bytes.byteLength) controller.close();
-    },
-  });
-}
-
-export function chunked(bytes: Uint8Array, chunkSize = 256 * 1024): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (at >= bytes.byteLength) {
-        controller.close();
-        return;
-      }
-      controller.enqueue(bytes.slice(at, at + chunkSize));
-      at += chunkSize;
-    },
-  });
-}
-
-/** The largest number of requests of `operation` that were open at the same moment. */
 /** The S3 operations of recorded requests, in the order they reached the proxy. */
 export const operations = (requests: RecordedRequest[]): RecordedRequest["operation"][] => requests.map((r) => r.operation);
 
+/** The largest number of requests of `operation` that were open at the same moment. */
 export function maxOverlap(requests: RecordedRequest[], operation: RecordedRequest["operation"]): number {
   const events = requests
     .filter((r) => r.operation === operation)

@@ -12,7 +12,7 @@ export interface ExpectedModel {
   counts: Record<string, number>;
 }
 
-/** The real models of ../shared/fixtures/ifc that expected.jsonl describes. */
+/** The real models of test/fixtures/ifc that its expected.jsonl describes. */
 export const REFERENCE_MODELS = [
   "AC20-FZK-Haus.ifc",
   "ISSUE_044_test_IFCCOMPOSITEPROFILEDEF.ifc",
@@ -23,6 +23,11 @@ export const REFERENCE_MODELS = [
 ];
 
 export const uniqueProject = (): string => `p-${crypto.randomUUID().slice(0, 8)}`;
+
+/** A token with exactly these claims (signed with the test secret unless told), e.g. one lacking a claim. */
+export async function signedToken(claims: Record<string, unknown>, secret = TEST_JWT_SECRET): Promise<string> {
+  return sign(claims, secret, "HS256");
+}
 
 export async function token(projects: string[], options: { expiresIn?: number; secret?: string; sub?: string } = {}) {
   const now = Math.floor(Date.now() / 1000);
@@ -60,6 +65,16 @@ export async function call(request: Request, overrides: SettingValues & { MODELS
 }
 
 export const api = (path: string): string => `http://ingest.test${path}`;
+
+/** An Authorization header with a fresh token for `projects`. */
+export async function bearer(projects: string[], options?: Parameters<typeof token>[1]): Promise<{ authorization: string }> {
+  return { authorization: `Bearer ${await token(projects, options)}` };
+}
+
+/** GET `path` of the API as a caller allowed `projects` (every project unless told). */
+export async function getApi(path: string, projects: string[] = ["*"], overrides: Parameters<typeof call>[1] = {}): Promise<Response> {
+  return call(new Request(api(path), { headers: await bearer(projects) }), overrides);
+}
 
 export async function upload(
   projectId: string,

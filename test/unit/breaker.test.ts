@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import {
   type BreakerSettings,
   type BreakerState,
-  DEFAULT_BREAKER_SETTINGS,
   HALF_OPEN_BUSY_RETRY_MS,
   admit,
   initialBreaker,
@@ -11,8 +10,10 @@ import {
   remainingOpenMs,
   statusAt,
 } from "../../src/resilience/breaker";
+import { DEFAULT_POLICY } from "../support/policy";
 
-const settings: BreakerSettings = DEFAULT_BREAKER_SETTINGS;
+/** The production default (5 failures, 60 s; test/unit/resilience-defaults), read through the config. */
+const settings: BreakerSettings = DEFAULT_POLICY.breaker;
 const T0 = 1_700_000_000_000;
 
 function fail(state: BreakerState, times: number, at = T0): BreakerState {
@@ -25,10 +26,6 @@ function fail(state: BreakerState, times: number, at = T0): BreakerState {
 const opened = (): BreakerState => fail(initialBreaker(), 5);
 
 describe("circuit breaker state machine", () => {
-  it("uses a threshold of 5 and a reset of 60000 ms by default", () => {
-    expect(settings).toEqual({ failureThreshold: 5, resetMs: 60_000 });
-  });
-
   it("admits calls while closed", () => {
     const { admission } = admit(initialBreaker(), T0, settings);
     expect(admission).toEqual({ allowed: true, state: "closed", retryAfterMs: 0, probe: false });

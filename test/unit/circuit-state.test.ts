@@ -11,11 +11,9 @@ import {
 } from "../../src/resilience/circuit-state";
 import { CircuitOpenError, DependencyTimeoutError } from "../../src/resilience/errors";
 import { isCircuitKey, webhookCircuitKey } from "../../src/resilience/keys";
+import { DEFAULT_POLICY } from "../support/policy";
 
-const policy: CircuitPolicy = {
-  breaker: { failureThreshold: 5, resetMs: 60_000 },
-  budget: { maxTokens: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 },
-};
+const policy: CircuitPolicy = DEFAULT_POLICY;
 const T0 = Date.UTC(2026, 0, 1);
 
 function failTimes(state: CircuitState, n: number, at = T0): CircuitState {

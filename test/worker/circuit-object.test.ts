@@ -3,11 +3,9 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { CircuitObject, CircuitRef } from "../../src/circuits/object";
 import { REGISTRY_OBJECT } from "../../src/circuits/object";
+import { DEFAULT_POLICY } from "../support/policy";
 
-const policy = {
-  breaker: { failureThreshold: 5, resetMs: 60_000 },
-  budget: { maxTokens: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 },
-};
+const policy = DEFAULT_POLICY;
 const T0 = Date.UTC(2026, 10, 1);
 
 /** A fresh object per test: names are unique, so tests never share a breaker. */

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { CircuitSnapshot } from "../../src/resilience/circuit-state";
+import { DEFAULT_POLICY, policyWith } from "../support/policy";
+import { expectProblem } from "../support/problem";
 import { scopedApp, type ScopedApp } from "../support/scoped-app";
-import { api, fixture, token } from "../support/worker";
+import { watchedBody } from "../support/streams";
+import { api, bearer, fixture, token } from "../support/worker";
 
 /** The test environment's settings (wrangler.toml [env.test] leaves the defaults). */
-const policy = {
-  breaker: { failureThreshold: 5, resetMs: 60_000 },
-  budget: { maxTokens: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 },
-};
+const policy = DEFAULT_POLICY;
 
 async function openBreaker(app: ScopedApp, key: string, policyOverride = policy): Promise<void> {
   const stub = app.circuit(key);
@@ -16,30 +16,13 @@ async function openBreaker(app: ScopedApp, key: string, policyOverride = policy)
   }
 }
 
-const auth = async (projects: string[]) => ({ authorization: `Bearer ${await token(projects)}` });
-
-/** A body that records whether anyone read from it. */
-function watchedBody(bytes: Uint8Array): { body: ReadableStream<Uint8Array>; pulls: () => number } {
-  let pulls = 0;
-  const body = new ReadableStream<Uint8Array>(
-    {
-      pull(controller) {
-        pulls++;
-        controller.enqueue(bytes);
-        controller.close();
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  return { body, pulls: () => pulls };
-}
+const auth = bearer;
 
 describe("what clients see of the storage breaker", () => {
   it("answers 503 circuit-open with Retry-After before reading the upload body", async () => {
     const app = scopedApp();
     await openBreaker(app, "storage");
     const watched = watchedBody(await fixture("test.ifc"));
-    const started = performance.now();
     const response = await app.fetch(
       new Request(api("/v1/projects/demo/models?filename=a.ifc"), {
         method: "POST",
@@ -48,20 +31,12 @@ describe("what clients see of the storage breaker", () => {
         duplex: "half",
       } as RequestInit),
     );
-    const elapsed = performance.now() - started;
-    expect(response.status).toBe(503);
-    expect(response.headers.get("content-type")).toBe("application/problem+json");
     const retryAfter = Number(response.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThanOrEqual(59);
     expect(retryAfter).toBeLessThanOrEqual(60);
-    expect(await response.json()).toMatchObject({
-      type: "https://docs.ifc-ingest.example/problems/circuit-open",
-      status: 503,
-      dependency: "storage",
-      circuit: "open",
-    });
+    expect(await expectProblem(response, 503, "circuit-open")).toMatchObject({ dependency: "storage", circuit: "open" });
+    // Refused before the body was touched: the fast path is this, its speed is for benchmarks.
     expect(watched.pulls()).toBe(0);
-    expect(elapsed).toBeLessThan(50);
   });
 
   it("lets a client retry with the same Idempotency-Key once the breaker closes", async () => {
@@ -70,7 +45,7 @@ describe("what clients see of the storage breaker", () => {
     const headers = { ...(await auth(["demo"])), "idempotency-key": `k-${crypto.randomUUID()}` };
     const bytes = await fixture("test.ifc");
     const refused = await app.fetch(new Request(api("/v1/projects/demo/models"), { method: "POST", body: bytes, headers }));
-    expect(refused.status).toBe(503);
+    await expectProblem(refused, 503, "circuit-open");
     const other = scopedApp();
     const accepted = await other.fetch(new Request(api("/v1/projects/demo/models"), { method: "POST", body: bytes, headers }));
     expect(accepted.status).toBe(202);
@@ -82,13 +57,13 @@ describe("what clients see of the storage breaker", () => {
       const response = await app.fetch(
         new Request(api("/v1/projects/demo/models"), { method: "POST", body: "not an ifc file at all", headers: await auth(["demo"]) }),
       );
-      expect(response.status).toBe(415);
+      await expectProblem(response, 415, "not-ifc");
     }
     const big = await app.fetch(
       new Request(api("/v1/projects/demo/models"), { method: "POST", body: await fixture("test.ifc"), headers: await auth(["demo"]) }),
       { MAX_UPLOAD_BYTES: "1000" },
     );
-    expect(big.status).toBe(413);
+    await expectProblem(big, 413, "payload-too-large");
     await app.settled();
     const snapshot = await app.circuit("storage").snapshot({ key: "storage", policy }, Date.now());
     expect(snapshot).toMatchObject({ state: "closed", consecutiveFailures: 0, counters: { failures: 0, timeouts: 0 } });
@@ -99,14 +74,14 @@ describe("what clients see of the storage breaker", () => {
 
   it("frees the half-open probe when the probing upload is refused before storage is touched", async () => {
     const app = scopedApp();
-    const fast = { ...policy, breaker: { failureThreshold: 5, resetMs: 1 } };
+    const fast = policyWith({ breaker: { resetMs: 1 } });
     await openBreaker(app, "storage", fast);
     await new Promise((done) => setTimeout(done, 5));
     const headers = { ...(await auth(["demo"])), "content-type": "multipart/form-data; boundary=xyz" };
     const broken = await app.fetch(new Request(api("/v1/projects/demo/models"), { method: "POST", body: "garbage", headers }), {
       BREAKER_RESET_MS: "1",
     });
-    expect(broken.status).toBe(400);
+    await expectProblem(broken, 400, "invalid-multipart");
     await app.settled();
     const admission = await app.circuit("storage").admit({ key: "storage", policy: fast }, Date.now());
     expect(admission).toMatchObject({ allowed: true, probe: true });
@@ -165,12 +140,11 @@ describe("GET /v1/ops/circuits", () => {
 
   it("is forbidden to a token limited to some projects", async () => {
     const response = await scopedApp().fetch(new Request(api("/v1/ops/circuits"), { headers: await auth(["demo"]) }));
-    expect(response.status).toBe(403);
-    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    await expectProblem(response, 403, "forbidden");
   });
 
   it("demands a token", async () => {
     const response = await scopedApp().fetch(new Request(api("/v1/ops/circuits")));
-    expect(response.status).toBe(401);
+    await expectProblem(response, 401, "unauthorized");
   });
 });

@@ -1,9 +1,11 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { CircuitSnapshot } from "../../src/resilience/circuit-state";
+import { policyWith } from "../support/policy";
+import { expectProblem } from "../support/problem";
 import { scopedApp, type ScopedApp } from "../support/scoped-app";
 import { peer, s3Overrides, testStorage } from "../support/s3";
-import { api, sha256Hex, token } from "../support/worker";
+import { api, bearer, sha256Hex } from "../support/worker";
 
 /**
  * The Worker against a real S3-API store (s3rver) through a fault-injecting proxy, both
@@ -16,10 +18,7 @@ const BUCKET = "ifc-models-test";
 /** Tries per S3 call: the first and two inline retries (src/storage/s3.ts), each asked of the budget. */
 const TRIES = 3;
 const settings = s3Overrides({ S3_ENDPOINT: env.FAULT_PROXY_URL, S3_BUCKET: BUCKET, S3_FORCE_PATH_STYLE: "true", BREAKER_RESET_MS: "1000", STORAGE_TIMEOUT_MS: "500" });
-const policy = {
-  breaker: { failureThreshold: 5, resetMs: 1000 },
-  budget: { maxTokens: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 },
-};
+const policy = policyWith({ breaker: { resetMs: 1000 } });
 
 type FaultMode = "pass" | "refuse" | "hang" | "503" | "cut";
 interface ProxyStats {
@@ -78,7 +77,7 @@ describe("storage faults through a real S3 peer", () => {
       new Request(api(`/v1/projects/${projectId}/models?filename=model.ifc`), {
         method: "POST",
         body: bytes,
-        headers: { authorization: `Bearer ${await token([projectId])}` },
+        headers: await bearer([projectId]),
       }),
       settings,
     );
@@ -102,12 +101,11 @@ describe("storage faults through a real S3 peer", () => {
     expect((await proxyStats()).byMethod.PUT).toBe(1);
   });
 
-  it("opens after exactly five failed uploads, then answers 503 circuit-open in under 50 ms without reaching the proxy", async () => {
+  it("opens after exactly five failed uploads, then answers 503 circuit-open without reaching the proxy", async () => {
     await fault("503");
     for (let i = 1; i <= 5; i++) {
       const response = await uploadModel(ifcModel(i));
-      expect(response.status).toBe(503);
-      expect(((await response.json()) as { type: string }).type).toBe("https://docs.ifc-ingest.example/problems/storage-unavailable");
+      await expectProblem(response, 503, "storage-unavailable");
       // The adapter retries each PutObject inline, but the breaker counts the upload once.
       expect((await proxyStats()).byMethod.PUT).toBe(TRIES * i);
       if (i === 4) expect((await snapshot()).state).toBe("closed");
@@ -119,20 +117,15 @@ describe("storage faults through a real S3 peer", () => {
     expect(opened.retryBudget.tokens).toBeLessThanOrEqual(500 - 5 * (TRIES - 1) * 5);
 
     const before = await proxyStats();
-    const timings: number[] = [];
     for (let i = 0; i < 10; i++) {
-      const started = performance.now();
       const response = await uploadModel(ifcModel(100 + i));
-      timings.push(performance.now() - started);
-      expect(response.status).toBe(503);
       expect(Number(response.headers.get("retry-after"))).toBe(1);
-      expect(((await response.json()) as { type: string }).type).toBe("https://docs.ifc-ingest.example/problems/circuit-open");
+      await expectProblem(response, 503, "circuit-open");
     }
     const after = await proxyStats();
     expect(after.requests).toBe(before.requests);
+    // How fast that is belongs to the benchmarks; here, that nothing reached the peer.
     expect(after.connections).toBe(before.connections);
-    expect(Math.max(...timings)).toBeLessThan(50);
-    console.log(`circuit-open fast path in workerd: max ${Math.max(...timings).toFixed(1)} ms over ${timings.length} uploads`);
   });
 
   it("half-opens after the reset time and closes by itself once the peer recovers", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { api, call, token } from "../support/worker";
+import { expectProblem } from "../support/problem";
+import { api, call, getApi, token } from "../support/worker";
 
 describe("health routes", () => {
   it("answers liveness without a token", async () => {
@@ -10,20 +11,18 @@ describe("health routes", () => {
   });
 
   it("reports readiness with config and storage state", async () => {
-    const response = await call(new Request(api("/readyz"), { headers: { authorization: `Bearer ${await token(["*"])}` } }));
+    const response = await getApi("/readyz");
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: "ok", environment: "test", storage: { driver: "memory", status: "ok" } });
   });
 
   it("demands a token for readiness", async () => {
-    const response = await call(new Request(api("/readyz")));
-    expect(response.status).toBe(401);
-    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    await expectProblem(await call(new Request(api("/readyz"))), 401, "unauthorized");
   });
 
   it("reports 503 when storage is unreachable", async () => {
     const broken = { list: () => Promise.reject(new Error("connection refused")) } as unknown as R2Bucket;
-    const response = await call(new Request(api("/readyz"), { headers: { authorization: `Bearer ${await token(["*"])}` } }), {
+    const response = await getApi("/readyz", ["*"], {
       STORAGE_DRIVER: "r2",
       MODELS: broken,
     });
@@ -34,8 +33,7 @@ describe("health routes", () => {
   it("stays live when misconfigured, while readiness names the missing R2 binding", async () => {
     const broken = { STORAGE_DRIVER: "r2", MODELS: undefined };
     expect((await call(new Request(api("/healthz")), broken)).status).toBe(200);
-    const response = await call(new Request(api("/readyz"), { headers: { authorization: `Bearer ${await token(["*"])}` } }), broken);
-    expect(response.status).toBe(500);
-    expect(((await response.json()) as { detail: string }).detail).toContain("MODELS");
+    const response = await getApi("/readyz", ["*"], broken);
+    expect((await expectProblem(response, 500, "misconfigured")).detail).toContain("MODELS");
   });
 });

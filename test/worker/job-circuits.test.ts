@@ -6,15 +6,13 @@ import type { Processor } from "../../src/processing/processor";
 import type { CircuitSnapshot } from "../../src/resilience/circuit-state";
 import { CIRCUIT_CACHE_MS } from "../../src/resilience/local-view";
 import type { ObjectStorage } from "../../src/storage/object-storage";
+import { policyWith } from "../support/policy";
 import { sleep } from "../support/notify";
 import { accepted, getJob, jobStub, runAttempt, uniqueProject } from "../support/processing";
 import { fixture } from "../support/worker";
 
 const RESET_MS = 500;
-const policy = {
-  breaker: { failureThreshold: 5, resetMs: RESET_MS },
-  budget: { maxTokens: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 },
-};
+const policy = policyWith({ breaker: { resetMs: RESET_MS } });
 
 /** Breakers of the test's own (a unique circuit scope), with a short reset and no jitter on waits. */
 function scoped(extra: JobTestOverrides = {}) {

@@ -1,12 +1,13 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { JobRecord } from "../../src/jobs/record";
 import type { JobObject } from "../../src/jobs/object";
 import { ProcessingError, type Processor } from "../../src/processing/processor";
 import { isolateMemoryStorage } from "../../src/storage/memory";
 import { StorageError, type ObjectStorage } from "../../src/storage/object-storage";
+import { expectProblem } from "../support/problem";
 import { fixture } from "../support/worker";
 import { accepted, getJob, getSummary, jobStub, runAttempt, uniqueProject } from "../support/processing";
+import { JobState } from "../../src/jobs/state";
 
 /** Storage whose reads fail `failures` times with a transient error, then work. */
 function flakyReads(failures: number): (base: ObjectStorage) => ObjectStorage {
@@ -37,11 +38,6 @@ async function expectNoAlarmAfterNotifications(jobId: string): Promise<void> {
   expect(await scheduledAlarm(jobId)).toBeNull();
 }
 
-async function problem(response: Response): Promise<{ status: number; type: string; detail: string; jobStatus?: string }> {
-  expect(response.headers.get("content-type")).toBe("application/problem+json");
-  return (await response.json()) as { status: number; type: string; detail: string; jobStatus?: string };
-}
-
 describe("job processing flow (mock processor)", () => {
   it("schedules processing when the upload is accepted and moves queued -> succeeded", async () => {
     const projectId = uniqueProject();
@@ -49,9 +45,8 @@ describe("job processing flow (mock processor)", () => {
     expect(await scheduledAlarm(jobId)).toBeGreaterThan(Date.now());
     expect((await getJob(projectId, jobId)).body).toMatchObject({ status: "queued", attempts: 0 });
     const notReady = await getSummary(projectId, jobId);
-    expect(notReady.status).toBe(409);
     expect(notReady.headers.get("retry-after")).toBe("2");
-    expect(await problem(notReady)).toMatchObject({ jobStatus: "queued", type: expect.stringContaining("summary-not-ready") });
+    expect(await expectProblem(notReady, 409, "summary-not-ready")).toMatchObject({ jobStatus: "queued" });
 
     expect(await runAttempt(jobId)).toBe(true);
     const job = (await getJob(projectId, jobId)).body;
@@ -133,9 +128,8 @@ describe("job processing flow (mock processor)", () => {
     expect(job.error?.message).toMatch(/could not be read from storage.*Gave up after 2 attempts/);
     await expectNoAlarmAfterNotifications(jobId);
     const summary = await getSummary(projectId, jobId);
-    expect(summary.status).toBe(409);
     expect(summary.headers.get("retry-after")).toBeNull();
-    expect((await problem(summary)).detail).toMatch(/failed \(storage_unavailable\)/);
+    expect(await expectProblem(summary, 409, "summary-not-ready")).toMatchObject({ jobStatus: "failed", detail: expect.stringMatching(/failed \(storage_unavailable\)/) });
   });
 
   it("retries a failed summary write", async () => {
@@ -206,12 +200,7 @@ describe("job processing flow (mock processor)", () => {
     const interrupt = () =>
       runInDurableObject(jobStub(jobId), async (_o: JobObject, state) => {
         // What an attempt leaves behind when the isolate dies mid-way: the mark, and the watchdog alarm.
-        const row = state.storage.sql.exec<{ value: string }>("SELECT value FROM state WHERE name = 'record'").one();
-        const record = JSON.parse(row.value) as JobRecord;
-        record.status = "processing";
-        record.attempts += 1;
-        record.attemptStartedAt = new Date().toISOString();
-        state.storage.sql.exec("UPDATE state SET value = ? WHERE name = 'record'", JSON.stringify(record));
+        new JobState(state.storage).startAttempt(Date.now(), Date.now());
         await state.storage.setAlarm(Date.now());
       });
     await interrupt();
@@ -256,8 +245,8 @@ describe("job processing flow (mock processor)", () => {
     const projectId = uniqueProject();
     const jobId = await accepted(projectId, await fixture("test.ifc"), "test.ifc");
     await runAttempt(jobId);
-    expect((await getSummary(projectId, jobId, ["someone-else"])).status).toBe(404);
-    expect((await getSummary(projectId, crypto.randomUUID())).status).toBe(404);
-    expect((await getSummary(projectId, "not-a-uuid")).status).toBe(400);
+    await expectProblem(await getSummary(projectId, jobId, ["someone-else"]), 404, "not-found");
+    await expectProblem(await getSummary(projectId, crypto.randomUUID()), 404, "not-found");
+    await expectProblem(await getSummary(projectId, "not-a-uuid"), 400, "validation-failed");
   });
 });

@@ -92,7 +92,7 @@ describe("web-ifc failures", () => {
   });
 
   it("re-creates the reader after a model grew the heap past half the budget", async () => {
-    // About 10 MB: duplex's DATA section five times over, with shifted ids (as gen-large-ifc does).
+    // About 10 MB: duplex's DATA section five times over, with shifted ids (as scripts/gen-large-ifc.mjs does).
     const text = new TextDecoder("latin1").decode(await fixture("duplex.ifc"));
     const header = text.slice(0, text.indexOf("DATA;") + 6);
     const body = text.slice(text.indexOf("DATA;") + 6, text.lastIndexOf("ENDSEC;"));

@@ -6,32 +6,7 @@ import type { ObjectStorage } from "../../src/storage/object-storage";
 import { StorageError } from "../../src/storage/object-storage";
 import { fixedSizeParts } from "../../src/storage/parts";
 import { R2Storage } from "../../src/storage/r2";
-
-const streamOf = (...chunks: Uint8Array[]) =>
-  new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const chunk of chunks) controller.enqueue(chunk);
-      controller.close();
-    },
-  });
-
-const failingStream = (error: Error) =>
-  new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(new Uint8Array(10));
-      controller.error(error);
-    },
-  });
-
-const concatenate = (chunks: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.byteLength, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
-};
+import { concatenate, failingStream, streamOf } from "../support/streams";
 
 const text = async (body: ReadableStream<Uint8Array>) => new Response(body).text();
 const bucket = (): R2Bucket => {
@@ -78,7 +53,7 @@ describe.each(adapters)("%s storage", (_name, make) => {
     const storage = make();
     const k = key();
     const cause = new Error("client went away");
-    await expect(storage.put(k, failingStream(cause))).rejects.toBeDefined();
+    await expect(storage.put(k, failingStream(cause))).rejects.toBe(cause);
     expect(await storage.head(k)).toBeNull();
   });
 });

@@ -10,12 +10,12 @@ import { MemoryStorage } from "../../src/storage/memory";
 import { BufferBudget } from "../../src/storage/buffer-budget";
 import { StorageError } from "../../src/storage/object-storage";
 import { R2_PART_SIZE, R2Storage } from "../../src/storage/r2";
+// streamOf: of unknown length, as a multipart file is, so R2 writes it as a multipart upload.
+import { DEFAULT_POLICY } from "../support/policy";
+import { byteStream, streamOf } from "../support/streams";
 import { fixture } from "../support/worker";
 
-const policy = {
-  breaker: { failureThreshold: 5, resetMs: 60_000 },
-  budget: { maxTokens: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 },
-};
+const policy = DEFAULT_POLICY;
 
 const noJobs: JobDirectory = {
   reserve: async () => ({ state: "reserved" }),
@@ -36,15 +36,6 @@ function deps(storage: MemoryStorage, client: CircuitClient, extra: Partial<Uplo
     ...extra,
   };
 }
-
-/** Of unknown length, as a multipart file is: R2 then writes it as a multipart upload. */
-const streamOf = (bytes: Uint8Array): ReadableStream<Uint8Array> =>
-  new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(bytes);
-      controller.close();
-    },
-  });
 
 const modelsBucket = (): R2Bucket => {
   if (!env.MODELS) throw new Error("test environment has no MODELS binding");
@@ -77,7 +68,7 @@ describe("processIfcUpload behind the storage breaker", () => {
       throw new StorageError("store still down", true);
     };
     const bytes = await fixture("test.ifc");
-    const failure = processIfcUpload(deps(storage, client), target(), { name: "a.ifc", body: new Response(bytes).body ?? new ReadableStream() });
+    const failure = processIfcUpload(deps(storage, client), target(), { name: "a.ifc", body: byteStream(bytes) });
     await expect(failure).rejects.toBeInstanceOf(ProblemError);
     await expect(failure).rejects.toMatchObject({ status: 503, slug: "storage-unavailable" });
   });

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ProblemBody } from "../../src/lib/problem";
 import { isolateBufferBudget } from "../../src/storage/buffer-budget";
-import { api, call, expectedModels, fixture, REFERENCE_MODELS, sha256Hex, token, uniqueProject, upload, type ExpectedModel } from "../support/worker";
+import { expectProblem } from "../support/problem";
+import { api, bearer, call, type ExpectedModel, expectedModels, fixture, getApi, REFERENCE_MODELS, sha256Hex, signedToken, token, uniqueProject, upload } from "../support/worker";
 
 const r2 = { STORAGE_DRIVER: "r2" } as const;
 let expected: ExpectedModel[];
@@ -21,17 +21,6 @@ function multipartBody(name: string, bytes: Uint8Array, field = "file"): FormDat
   form.append("note", "uploaded by the test suite");
   form.append(field, new File([bytes], name, { type: "application/octet-stream" }));
   return form;
-}
-
-async function expectProblem(response: Response, status: number, slug: string): Promise<ProblemBody> {
-  expect(response.status).toBe(status);
-  expect(response.headers.get("content-type")).toBe("application/problem+json");
-  const body = (await response.json()) as ProblemBody;
-  expect(body.type).toBe(`https://docs.ifc-ingest.example/problems/${slug}`);
-  expect(body.status).toBe(status);
-  expect(body.requestId).toBe(response.headers.get("x-request-id"));
-  expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+|Error:/);
-  return body;
 }
 
 async function storedKeys(projectId: string): Promise<string[]> {
@@ -80,7 +69,7 @@ describe("POST /v1/projects/{projectId}/models", () => {
   }
 
   it("covers every model listed in expected.jsonl", () => {
-    for (const model of expected) expect(goodFixtures).toContain(model.file);
+    expect(expected.map((model) => model.file).sort()).toEqual([...REFERENCE_MODELS].sort());
   });
 
   it("stores into the memory driver too", async () => {
@@ -238,10 +227,15 @@ describe("POST /v1/projects/{projectId}/models", () => {
     await expectProblem(response, 401, "unauthorized");
   });
 
-  it("answers 401 for a token without the projects claim", async () => {
-    const { sign } = await import("hono/jwt");
-    const bare = await sign({ sub: "x", exp: Math.floor(Date.now() / 1000) + 60 }, "test-secret-0123456789abcdefghijklmnopqrstuvwxyz");
-    await expectProblem(await upload("demo", await fixture("test.ifc"), { token: bare }), 401, "unauthorized");
+  const inAMinute = () => Math.floor(Date.now() / 1000) + 60;
+  it.each([
+    ["the projects claim", () => ({ sub: "x", exp: inAMinute() })],
+    ["any project", () => ({ sub: "x", projects: [], exp: inAMinute() })],
+    ["the sub claim", () => ({ projects: ["demo"], exp: inAMinute() })],
+    ["an expiry", () => ({ sub: "x", projects: ["demo"] })],
+  ])("answers 401 for a token without %s", async (_missing, claims) => {
+    const response = await upload("demo", await fixture("test.ifc"), { token: await signedToken(claims()) });
+    expect((await expectProblem(response, 401, "unauthorized")).detail).toBe("The token lacks the sub, projects or exp claim.");
   });
 
   it("answers 403 for an upload into a project the token does not grant", async () => {
@@ -262,6 +256,57 @@ describe("POST /v1/projects/{projectId}/models", () => {
     expect(second.headers.get("idempotent-replayed")).toBe("true");
     expect(await second.json()).toEqual(await first.json());
     expect(await storedKeys(projectId)).toHaveLength(1);
+  });
+
+  it("keeps the same Idempotency-Key of two projects apart", async () => {
+    const [mine, theirs] = [uniqueProject(), uniqueProject()];
+    const headers = { "idempotency-key": `key-${crypto.randomUUID()}` };
+    const first = await upload(mine, await fixture("test.ifc"), { filename: "mine.ifc", headers, overrides: r2 });
+    expect(first.status).toBe(202);
+    const other = await upload(theirs, await fixture("IfcOpenHouse_IFC4.ifc"), { filename: "theirs.ifc", headers, overrides: r2 });
+    expect(other.status).toBe(202);
+    expect(other.headers.get("idempotent-replayed")).toBeNull();
+    const [a, b] = [(await first.json()) as Accepted, (await other.json()) as Accepted];
+    expect(b.jobId).not.toBe(a.jobId);
+    expect(b).toMatchObject({ projectId: theirs, file: { name: "theirs.ifc" } });
+    expect(await storedKeys(theirs)).toEqual([`projects/${theirs}/models/${b.jobId}/theirs.ifc`]);
+  });
+
+  it("answers 409 with Retry-After to a second upload with an Idempotency-Key while the first is still arriving", async () => {
+    const projectId = uniqueProject();
+    const headers = { "idempotency-key": `key-${crypto.randomUUID()}` };
+    const bytes = await fixture("test.ifc");
+    let reading: () => void = () => undefined;
+    const firstRead = new Promise<void>((resolve) => (reading = resolve));
+    let finish: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (finish = resolve));
+    // The first body gives its first half when first read, then holds the rest back.
+    let pulls = 0;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          pulls += 1;
+          if (pulls === 1) {
+            controller.enqueue(bytes.slice(0, 1000));
+            reading();
+            return;
+          }
+          await held;
+          controller.enqueue(bytes.slice(1000));
+          controller.close();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const first = upload(projectId, body, { filename: "test.ifc", headers, overrides: r2 });
+    await firstRead;
+    const second = await upload(projectId, bytes, { filename: "test.ifc", headers, overrides: r2 });
+    await expectProblem(second, 409, "idempotency-conflict");
+    expect(second.headers.get("retry-after")).toBe("5");
+    finish();
+    expect((await first).status).toBe(202);
+    const replay = await upload(projectId, bytes, { filename: "test.ifc", headers, overrides: r2 });
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
   });
 
   it("lets a client retry an Idempotency-Key whose first upload was rejected", async () => {
@@ -317,7 +362,7 @@ describe("GET /v1/jobs/{jobId}", () => {
     const bytes = await fixture("test.ifc");
     const accepted = (await (await upload(projectId, bytes, { filename: "test.ifc" })).json()) as Accepted;
     const response = await call(
-      new Request(api(accepted.links.self), { headers: { authorization: `Bearer ${await token([projectId])}` } }),
+      new Request(api(accepted.links.self), { headers: await bearer([projectId]) }),
     );
     expect(response.status).toBe(200);
     const job = (await response.json()) as Record<string, unknown>;
@@ -337,17 +382,17 @@ describe("GET /v1/jobs/{jobId}", () => {
   it("answers 404 for another project's job, exactly as for a missing one", async () => {
     const projectId = uniqueProject();
     const accepted = (await (await upload(projectId, await fixture("test.ifc"), { filename: "t.ifc" })).json()) as Accepted;
-    const other = await call(new Request(api(accepted.links.self), { headers: { authorization: `Bearer ${await token(["other"])}` } }));
+    const other = await getApi(accepted.links.self, ["other"]);
     await expectProblem(other, 404, "not-found");
     const missing = await call(
-      new Request(api(`/v1/jobs/${crypto.randomUUID()}`), { headers: { authorization: `Bearer ${await token(["*"])}` } }),
+      new Request(api(`/v1/jobs/${crypto.randomUUID()}`), { headers: await bearer(["*"]) }),
     );
     await expectProblem(missing, 404, "not-found");
   });
 
   it("answers 400 for a malformed job id and 401 without a token", async () => {
     await expectProblem(
-      await call(new Request(api("/v1/jobs/not-a-uuid"), { headers: { authorization: `Bearer ${await token(["*"])}` } })),
+      await getApi("/v1/jobs/not-a-uuid"),
       400,
       "validation-failed",
     );

@@ -1,12 +1,9 @@
 import type { SettingValues } from "../../src/config";
 import { describe, expect, it } from "vitest";
+import { expectProblem } from "../support/problem";
 import { api, call, token, uniqueProject } from "../support/worker";
 
-
-interface Problem {
-  type: string;
-  status: number;
-  detail: string;
+interface Extensions {
   reason?: string;
   errors?: { field: string; message: string }[];
 }
@@ -18,14 +15,6 @@ async function webhook(method: string, projectId: string, body?: unknown, option
   const init: RequestInit = { method, headers };
   if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
   return call(new Request(api(`/v1/projects/${projectId}/webhook`), init), options.overrides);
-}
-
-async function expectProblem(response: Response, status: number, slug: string): Promise<Problem> {
-  expect(response.status).toBe(status);
-  expect(response.headers.get("content-type")).toBe("application/problem+json");
-  const problem = (await response.json()) as Problem;
-  expect(problem.type).toBe(`https://docs.ifc-ingest.example/problems/${slug}`);
-  return problem;
 }
 
 describe("PUT/GET/DELETE /v1/projects/{projectId}/webhook", () => {
@@ -75,7 +64,7 @@ describe("PUT/GET/DELETE /v1/projects/{projectId}/webhook", () => {
     ["a repeated event", { url: "https://hooks.example.com/", events: ["model.failed", "model.failed"] }, "events"],
     ["a url that is too long", { url: `https://hooks.example.com/${"a".repeat(2100)}` }, "url"],
   ])("rejects a body with %s as 400 problem+json", async (_name, body, field) => {
-    const problem = await expectProblem(await webhook("PUT", uniqueProject(), body), 400, "validation-failed");
+    const problem = await expectProblem<Extensions>(await webhook("PUT", uniqueProject(), body), 400, "validation-failed");
     expect(problem.errors?.map((e) => e.field)).toContain(field);
   });
 
@@ -91,7 +80,7 @@ describe("PUT/GET/DELETE /v1/projects/{projectId}/webhook", () => {
     ["ftp://hooks.example.com/", /scheme ftp/],
     ["not a url", /valid absolute URL/],
   ])("rejects the webhook URL %s as 422 naming the reason", async (url, reason) => {
-    const problem = await expectProblem(await webhook("PUT", uniqueProject(), { url }), 422, "webhook-url-rejected");
+    const problem = await expectProblem<Extensions>(await webhook("PUT", uniqueProject(), { url }), 422, "webhook-url-rejected");
     expect(problem.reason).toMatch(reason);
     expect(problem.detail).toMatch(reason);
   });
