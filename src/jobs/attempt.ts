@@ -1,6 +1,7 @@
 import type { CircuitClient, Permit } from "../circuits/client";
 import type { Config } from "../config";
 import { withDeadline } from "../lib/deadline";
+import { boundedSummary } from "../processing/bounded-summary";
 import { type ProcessingProgress, progressRecorder } from "../processing/progress";
 import { type ModelStream, ProcessingError, type Processor } from "../processing/processor";
 import type { ModelSummary } from "../processing/summary";
@@ -27,8 +28,9 @@ export interface AttemptDeps {
 }
 
 /**
- * One processing run: the model copied from storage, summarised, and summary.json written
- * beside it, each dependency behind its breaker. Changes no job state: the object records
+ * One processing run: the model read from storage (streamed to the stream engine, copied for
+ * web-ifc), summarised, and summary.json written beside it, each dependency behind its breaker;
+ * answers the summary as the job record keeps it. Changes no job state: the object records
  * the outcome. Throws ProcessingError (the model's or a dependency's failure) or
  * CircuitOpenError (turned away: not the job's failure).
  */
@@ -109,7 +111,8 @@ async function guardedProcess(deps: AttemptDeps, record: JobRecord, permit: Perm
   } catch (error) {
     throw fromStorage(error, "write");
   }
-  return summary;
+  // summary.json holds the full summary; the record (and the event) a copy that fits a row.
+  return boundedSummary(summary);
 }
 
 /** Anything thrown that is neither the model's fault nor a breaker's answer: retried as internal. */

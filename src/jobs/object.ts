@@ -4,8 +4,6 @@ import { type Config, type SettingValues, loadConfig } from "../config";
 import { type Logger, createLogger } from "../lib/log";
 import { nextAlarmAt, notificationView } from "../notify/schedule";
 import { ProcessingError, type Processor } from "../processing/processor";
-import { boundedSummary } from "../processing/bounded-summary";
-import type { ProcessingProgress } from "../processing/progress";
 import { selectProcessor } from "../processing/select-processor";
 import { backoffDelayMs, circuitWaitMs } from "../resilience/backoff";
 import { CircuitOpenError } from "../resilience/errors";
@@ -190,10 +188,7 @@ export class JobObject extends DurableObject<Env> {
         log,
       );
       const storage = this.#overrides.storage?.(configured) ?? configured;
-      const onProgress = (progress: ProcessingProgress) => this.#state.setProgress(progress);
-      const full = await processModel({ config, circuits, storage, processor, chunks: this.#chunks, onProgress }, record, permit);
-      // summary.json holds the full summary; the record (and the event) a copy that fits a row.
-      const summary = boundedSummary(full);
+      const summary = await processModel({ config, circuits, storage, processor, chunks: this.#chunks, onProgress: (p) => this.#state.setProgress(p) }, record, permit);
       const processed = { ...record, status: "succeeded" as const, attempts: attempt, summary };
       const event = await this.#outbox(config).plan("model.processed", processed, Date.now());
       this.#state.endAttempt({ kind: "succeeded", summary, event }, Date.now());

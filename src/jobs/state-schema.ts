@@ -46,8 +46,12 @@ const MIGRATIONS: readonly ((sql: SqlStorage) => void)[] = [
     `);
   },
   importKeyValueState,
-  // Progress of the running attempt, shown on the job while it processes.
-  (sql) => sql.exec("ALTER TABLE job ADD COLUMN progress TEXT"),
+  // Progress of the running attempt, shown on the job while it processes. Idempotent like the
+  // first step: a table made by a newer first step may already have the column.
+  (sql) => {
+    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('job')").toArray();
+    if (!columns.some((column) => column.name === "progress")) sql.exec("ALTER TABLE job ADD COLUMN progress TEXT");
+  },
 ];
 
 /** Brings the object's tables to the newest schema. */

@@ -5,7 +5,8 @@
  * and per statement.
  */
 import { M_ARGS, M_BETWEEN, M_BINARY, M_REF, M_SLASH, M_STRING, M_STRING_QUOTE, type ScanState } from "./step-scan-state";
-import { type StepTokenizer, type TypeSlot, appendCapture } from "./step-tokenizer";
+import { appendCapture, joinCapture } from "./step-capture";
+import type { ScanContext, TypeSlot } from "./step-sink";
 
 const QUOTE = 0x27;
 const LF = 0x0a;
@@ -36,7 +37,7 @@ CLASS[0x2f] = K_SLASH;
 CLASS[DOUBLE_QUOTE] = K_BINARY;
 
 /** Scans from `start` in one of the argument modes; returns where the statement level resumes. */
-export function scanArgs<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, chunk: Uint8Array, start: number): number {
+export function scanArgs<S extends TypeSlot>(t: ScanContext<S>, s: ScanState, chunk: Uint8Array, start: number): number {
   const n = chunk.length;
   let i = start;
   let line = s.line;
@@ -205,13 +206,13 @@ function scanString(chunk: Uint8Array, from: number, s: ScanState): number {
   }
 }
 
-function tooBig<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, ref: number): boolean {
+function tooBig<S extends TypeSlot>(t: ScanContext<S>, s: ScanState, ref: number): boolean {
   if (ref <= Number.MAX_SAFE_INTEGER) return false;
   t.fail("id_out_of_range", `a reference above #${Number.MAX_SAFE_INTEGER} in the statement starting on line ${s.statementLine}`);
   return true;
 }
 
-function finishStatement<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, chunk: Uint8Array, at: number): void {
+function finishStatement<S extends TypeSlot>(t: ScanContext<S>, s: ScanState, chunk: Uint8Array, at: number): void {
   s.mode = M_BETWEEN;
   if (s.depth !== 0) {
     t.fail("unbalanced_parentheses", `a '(' without its ')' in the statement starting on line ${s.statementLine}`);
@@ -220,7 +221,7 @@ function finishStatement<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, 
   let args: Uint8Array | null = null;
   if (s.capturing) {
     appendCapture(t, s, chunk.subarray(s.captureStart, at));
-    args = s.captureOverflow ? null : concat(s.captureParts, s.captureBytes);
+    args = s.captureOverflow ? null : joinCapture(s.captureParts, s.captureBytes);
     s.capturing = false;
     s.captureParts = [];
   }
@@ -231,15 +232,4 @@ function finishStatement<S extends TypeSlot>(t: StepTokenizer<S>, s: ScanState, 
   const slot = s.slot as S;
   t.sink.entity(s.capturedId, slot, s.statementLine);
   if (slot.wanted) t.sink.captured(s.capturedId, slot, args, s.statementLine);
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1 && parts[0]) return parts[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

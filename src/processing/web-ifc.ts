@@ -2,7 +2,8 @@ import type { IfcAPI, Vector } from "web-ifc";
 import { takeCensus } from "./entity-census";
 import { MATERIAL_EDGES, countMaterialAssociations } from "./material-associations";
 import { type ModelSource, type ProcessOptions, ProcessingError, type RandomAccessProcessor, tooLargeError } from "./processor";
-import { type ModelScan, scanBlocks } from "./stream";
+import { scanBlocks } from "./stream";
+import { blocksOf, withScan } from "./web-ifc-scan";
 import { type ModelSummary, normaliseCounts, orderStoreys, parseStepReal } from "./summary";
 import { type WebIfcLibrary, discardIfcApi, heapBytes, ifcApi, webIfcLibrary } from "./web-ifc-loader";
 import { webIfcBudget } from "./web-ifc-budget";
@@ -66,27 +67,6 @@ export function webIfcProcessor(memoryBytes: number, now: () => number = Date.no
       }
     },
   };
-}
-
-function* blocksOf(source: ModelSource): Generator<Uint8Array> {
-  for (let offset = 0; offset < source.size; offset += SCAN_BLOCK_BYTES) yield source.read(offset, SCAN_BLOCK_BYTES);
-}
-
-const SCAN_BLOCK_BYTES = 1024 * 1024;
-
-/**
- * web-ifc's census omits instances of types its schema table lacks: those come from the scan,
- * which counts every instance; everything web-ifc read stays as it read it.
- */
-function withScan(summary: Omit<Summarised, "timings">, scan: ModelScan): Omit<ModelSummary, "processor" | "file"> {
-  const counts = { ...summary.counts };
-  let entityCount = summary.entityCount;
-  for (const [type, count] of Object.entries(scan.summary.counts)) {
-    if (type in counts) continue;
-    counts[type] = count;
-    entityCount += count;
-  }
-  return { ...summary, entityCount, counts: normaliseCounts(Object.entries(counts)), validation: scan.summary.validation };
 }
 
 async function loadApi(): Promise<{ api: IfcAPI; library: WebIfcLibrary }> {
