@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { fixturesDir } from "../test/setup/fixture-server.ts";
 import { devToken, freePort, projectRoot, residentMemory, startDevServer } from "../test/support/node/dev-server.ts";
-import { heapSampler } from "../test/support/node/inspector.ts";
+import { cpuSeconds, heapSampler } from "../test/support/node/inspector.ts";
+import { availableParallelism, loadavg } from "node:os";
 import { largeModel } from "./large-model.ts";
 import { mib, printTable } from "./table.ts";
 
@@ -105,9 +106,11 @@ export const processing = {
           console.log(`${engine} ${megabytes} MB: uploading ${mib(model.bytes)} MiB (${model.copies} copies of duplex.ifc) ...`);
           const upload = await curlUpload(server.url, token, model.path);
           const acceptedAt = Date.now();
+          const cpuAt202 = pid === undefined ? 0 : cpuSeconds(pid);
           if (upload.status !== 202) throw new Error(`upload answered ${upload.status}`);
           const afterUpload = pid === undefined ? undefined : residentMemory(pid).peak;
           const { job, endedAt, progress } = await awaitJob(server.url, token, upload.jobId);
+          const cpuToSummary = pid === undefined ? 0 : cpuSeconds(pid) - cpuAt202;
           const peakHeap = (await sampler?.stop()) ?? 0;
           heap?.close();
           const seconds = (endedAt - acceptedAt) / 1000;
@@ -126,6 +129,7 @@ export const processing = {
             "upload s": upload.seconds.toFixed(1),
             "202 -> summary s": seconds.toFixed(2),
             "engine s": (summary.processor.durationMs / 1000).toFixed(2),
+            "workerd CPU s 202 -> summary": pid === undefined ? "-" : cpuToSummary.toFixed(2),
             "progress updates seen": progress.length,
             "JS heap growth MiB": heap ? mib(peakHeap - idleHeap) : "-",
             "WASM heap MiB": summary.processor.heapBytes === undefined ? "-" : mib(summary.processor.heapBytes),
@@ -138,7 +142,7 @@ export const processing = {
         }
       }
     }
-    printTable("Summaries through npm run dev (job Durable Object, local R2), 202 to summary", rows);
+    printTable(`Summaries through npm run dev (job Durable Object, local R2), 202 to summary; load average ${loadavg()[0]?.toFixed(1)} on ${availableParallelism()} cores`, rows);
     const outDir = join(projectRoot, "bench", "results");
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, "processing.json"), `${JSON.stringify({ sizes, engines, rows }, null, 2)}\n`);

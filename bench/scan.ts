@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { availableParallelism, loadavg } from "node:os";
 import { promisify } from "node:util";
 import { freePort, projectRoot, residentMemory, startDevServer } from "../test/support/node/dev-server.ts";
 import { cpuSeconds, heapSampler } from "../test/support/node/inspector.ts";
@@ -87,7 +88,7 @@ async function speed(): Promise<unknown> {
         "MB/s of CPU beyond draining": row === "drain" || extra <= 0 ? "-" : (mb / extra).toFixed(0),
       };
     });
-    printTable(`Scan speed in workerd (wrangler dev), ${mb.toFixed(1)} MB model (${model.copies} x duplex.ifc), best of ${rounds}`, speedRows);
+    printTable(`Scan speed in workerd (wrangler dev), ${mb.toFixed(1)} MB model (${model.copies} x duplex.ifc), best of ${rounds}; load average ${loadavg()[0]?.toFixed(1)} on ${availableParallelism()} cores`, speedRows);
     return { samples, speedRows };
   }
 }

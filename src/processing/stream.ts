@@ -57,6 +57,7 @@ export async function scanBlocks(blocks: AsyncIterable<Uint8Array> | Iterable<Ui
   digest.digest.catch(() => undefined);
   hasher.closed.catch(() => undefined);
   let done = 0;
+  let sinceYield = 0;
   try {
     for await (const block of blocks) {
       const hashed = hasher.write(block);
@@ -65,6 +66,11 @@ export async function scanBlocks(blocks: AsyncIterable<Uint8Array> | Iterable<Ui
       done += block.byteLength;
       options.onProgress?.(done, size);
       if (tokenizer.fatal) throw syntaxError(tokenizer.fatal);
+      sinceYield += block.byteLength;
+      if (sinceYield >= YIELD_EVERY_BYTES) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
     }
     tokenizer.end();
     if (tokenizer.fatal) throw syntaxError(tokenizer.fatal);
@@ -78,6 +84,17 @@ export async function scanBlocks(blocks: AsyncIterable<Uint8Array> | Iterable<Ui
   }
   const summary = builder.finish(await schemaTable(builder.schema));
   return { summary, sha256: hex(await digest.digest) };
+}
+
+/**
+ * Reads of a stream whose bytes are already buffered resolve as microtasks, which never let
+ * other work of the isolate run: a request sharing it (an upload's 202, a job poll) would wait
+ * for the whole model. A macrotask turn every few MiB (milliseconds of scanning) lets it in.
+ */
+const YIELD_EVERY_BYTES = 4 * 1024 * 1024;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resume) => setTimeout(resume, 0));
 }
 
 function syntaxError(problem: StepProblem): ProcessingError {

@@ -86,7 +86,7 @@ describe("the stream engine inside the job object", () => {
     // Holds the read after the first megabyte (in 64 KiB pieces) until the test has looked at the job.
     const storage = readsThrough((stream) => {
       const reader = stream.getReader();
-      let pending = new Uint8Array(0);
+      let pending: Uint8Array = new Uint8Array(0);
       let passed = 0;
       return new ReadableStream<Uint8Array>({
         async pull(controller) {
