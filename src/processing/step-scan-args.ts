@@ -58,7 +58,7 @@ export function scanArgs<S extends TypeSlot>(t: ScanContext<S>, s: ScanState, ch
       s.ref = ref;
       return n;
     }
-    if (s.refDigits > 0) t.sink.reference(ref);
+    if (s.refDigits > 0) t.sink.reference(small(ref));
     s.mode = M_ARGS;
   } else if (s.mode === M_STRING_QUOTE) {
     if (chunk[i] === QUOTE) {
@@ -121,7 +121,7 @@ export function scanArgs<S extends TypeSlot>(t: ScanContext<S>, s: ScanState, ch
         }
         if (j > i + 1) {
           if (tooBig(t, s, ref)) return n;
-          t.sink.reference(ref);
+          t.sink.reference(small(ref));
         }
         i = j;
         continue;
@@ -204,6 +204,15 @@ function scanString(chunk: Uint8Array, from: number, s: ScanState): number {
     if (chunk[i + 1] !== QUOTE) return i + 1;
     i += 2;
   }
+}
+
+/**
+ * Ids accumulate digit by digit as doubles; handed to another function or stored in a field
+ * a double is boxed (an allocation per reference, a megabyte per megabyte scanned). Ids below
+ * 2^31, all that exporters write, are passed as small integers, which are not.
+ */
+export function small(id: number): number {
+  return id <= 0x7fffffff ? id | 0 : id;
 }
 
 function tooBig<S extends TypeSlot>(t: ScanContext<S>, s: ScanState, ref: number): boolean {

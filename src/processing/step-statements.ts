@@ -21,7 +21,7 @@ import {
   TYPE_NAME_MAX,
   isNameByte,
 } from "./step-scan-state";
-import { scanArgs } from "./step-scan-args";
+import { scanArgs, small } from "./step-scan-args";
 import { appendCapture, startCapture } from "./step-capture";
 import type { ScanContext, TypeSlot } from "./step-sink";
 import { nameHash } from "./step-type-table";
@@ -67,7 +67,7 @@ export function scanChunk<S extends TypeSlot>(t: ScanContext<S>, s: ScanState, c
           if (++i === n) break;
           c = chunk[i] as number;
         }
-        s.id = id;
+        s.id = small(id);
         s.digits = digits;
         if (id > Number.MAX_SAFE_INTEGER) {
           t.fail("id_out_of_range", `an instance id above ${Number.MAX_SAFE_INTEGER}`);
@@ -192,12 +192,13 @@ function statementHead<S extends TypeSlot>(t: ScanContext<S>, s: ScanState, chun
   if (j === start || j >= n || j - start > TYPE_NAME_MAX || (c >= 0x61 && c <= 0x7a)) return -1;
   const slot = t.slotAt(chunk, start, j, nameHash(chunk, start, j));
   if (t.fatal) return n;
-  s.id = id;
+  const smallId = small(id);
+  s.id = smallId;
   s.statementLine = s.line;
   s.slot = slot;
   s.depth = 0;
   s.mode = M_ARGS;
-  s.capturedId = id;
+  s.capturedId = smallId;
   if (slot.wanted) startCapture(s, j);
   return j;
 }

@@ -61,10 +61,10 @@ export function parseArguments(bytes: Uint8Array): StepValue[] {
       }
       i++;
     } else {
-      const [value, next, type] = scalar(bytes, i);
-      i = next;
-      if (type !== null) {
-        pendingType = type;
+      const value = scalar(bytes, i);
+      i = scanned.next;
+      if (scanned.typeName !== null) {
+        pendingType = scanned.typeName;
         continue;
       }
       (current ?? top).push(value);
@@ -73,36 +73,47 @@ export function parseArguments(bytes: Uint8Array): StepValue[] {
   return top;
 }
 
-/** One scalar from `i`: answers [value, next index, typed-parameter name if it was one]. */
-function scalar(bytes: Uint8Array, i: number): [StepValue, number, string | null] {
+/** Where the last scalar ended, and the name if it was a typed parameter's (no tuple per value). */
+const scanned = { next: 0, typeName: null as string | null };
+
+/** One scalar from `i`; `scanned` says where it ends and whether it named a typed parameter. */
+function scalar(bytes: Uint8Array, i: number): StepValue {
   const c = bytes[i] ?? 0;
-  if (c === 0x24) return [null, i + 1, null];
-  if (c === 0x2a) return [{ t: "derived" }, i + 1, null];
+  scanned.typeName = null;
+  scanned.next = i + 1;
+  if (c === 0x24) return null;
+  if (c === 0x2a) return { t: "derived" };
   if (c === 0x23) {
-    const end = runEnd(bytes, i + 1, isDigit);
-    return [{ t: "ref", id: Number(latin1(bytes, i + 1, end)) }, end, null];
+    let id = 0;
+    let end = i + 1;
+    for (let d = (bytes[end] ?? 0) - 0x30; d >= 0 && d <= 9; d = (bytes[end] ?? 0) - 0x30) {
+      id = id * 10 + d;
+      end++;
+    }
+    scanned.next = end;
+    return { t: "ref", id };
   }
   if (c === 0x27) return stringAt(bytes, i);
-  if (c === 0x22) {
-    const end = bytes.indexOf(0x22, i + 1);
-    const stop = end < 0 ? bytes.length : end;
-    return [{ t: "binary", value: latin1(bytes, i + 1, stop) }, stop + 1, null];
-  }
-  if (c === 0x2e) {
-    const end = bytes.indexOf(0x2e, i + 1);
-    const stop = end < 0 ? bytes.length : end;
-    return [{ t: "enum", value: latin1(bytes, i + 1, stop) }, stop + 1, null];
+  if (c === 0x22 || c === 0x2e) {
+    const close = bytes.indexOf(c, i + 1);
+    const stop = close < 0 ? bytes.length : close;
+    scanned.next = stop + 1;
+    const value = latin1(bytes, i + 1, stop);
+    return c === 0x22 ? { t: "binary", value } : { t: "enum", value };
   }
   if (isNameStart(c)) {
     const end = runEnd(bytes, i, isNameByte);
-    return [null, end, latin1(bytes, i, end).toUpperCase()];
+    scanned.next = end;
+    scanned.typeName = latin1(bytes, i, end).toUpperCase();
+    return null;
   }
   const end = runEnd(bytes, i, isNumberByte);
-  if (end === i) return [null, i + 1, null]; // a byte no value starts with: skipped
-  return [{ t: "number", value: Number(latin1(bytes, i, end)) }, end, null];
+  if (end === i) return null; // a byte no value starts with: skipped
+  scanned.next = end;
+  return { t: "number", value: Number(latin1(bytes, i, end)) };
 }
 
-function stringAt(bytes: Uint8Array, open: number): [StepValue, number, null] {
+function stringAt(bytes: Uint8Array, open: number): StepValue {
   let i = open + 1;
   const n = bytes.length;
   for (;;) {
@@ -133,7 +144,8 @@ function stringAt(bytes: Uint8Array, open: number): [StepValue, number, null] {
   let value = decodeStepString(text);
   const truncated = i - open - 1 > MAX_RAW_STRING_BYTES || value.length > MAX_STRING_CHARS;
   if (value.length > MAX_STRING_CHARS) value = value.slice(0, MAX_STRING_CHARS);
-  return [{ t: "string", value, truncated, invalidUtf8 }, i + 1, null];
+  scanned.next = i + 1;
+  return { t: "string", value, truncated, invalidUtf8 };
 }
 
 function isAscii(bytes: Uint8Array): boolean {
@@ -143,6 +155,10 @@ function isAscii(bytes: Uint8Array): boolean {
 
 function latin1(bytes: Uint8Array, from: number, to: number): string {
   let out = "";
+  if (to - from <= 32) {
+    for (let k = from; k < to; k++) out += String.fromCharCode(bytes[k] ?? 0);
+    return out;
+  }
   for (let k = from; k < to; k += 4096) {
     out += String.fromCharCode(...bytes.subarray(k, Math.min(to, k + 4096)));
   }
@@ -179,7 +195,8 @@ export function numberOf(value: StepValue | undefined): number | null {
 export function refsOf(value: StepValue | undefined): number[] {
   const out: number[] = [];
   const pending: (StepValue | undefined)[] = [value];
-  for (let v = pending.pop(); pending.length > 0 || v !== undefined; v = pending.pop()) {
+  while (pending.length > 0) {
+    const v = pending.pop();
     if (Array.isArray(v)) for (let k = v.length - 1; k >= 0; k--) pending.push(v[k]);
     else if (v && v.t === "ref") out.push(v.id);
   }

@@ -169,16 +169,18 @@ export class SummaryBuilder implements TokenSink<CountSlot> {
   }
 
   #noteStrings(values: StepValue[], line: number): void {
-    const pending: StepValue[] = [...values];
-    for (let v = pending.pop(); pending.length > 0 || v !== undefined; v = pending.pop()) {
-      if (Array.isArray(v)) pending.push(...v);
-      else if (v && v.t === "typed") pending.push(...v.args);
+    const pending: StepValue[] = values.slice();
+    while (pending.length > 0) {
+      const v = pending.pop();
+      if (Array.isArray(v)) for (const item of v) pending.push(item);
+      else if (v && v.t === "typed") for (const item of v.args) pending.push(item);
       else if (v && v.t === "string") {
         if (v.truncated) this.#validation.warning("string_truncated", `a string longer than the summary keeps was cut`, line);
         if (v.invalidUtf8) this.#validation.warning("invalid_utf8", "a string is not valid UTF-8; invalid bytes were replaced", line);
       }
     }
   }
+
 }
 
 /** Header lists kept (FILE_DESCRIPTION, FILE_SCHEMA entries). */
