@@ -81,6 +81,8 @@ async function awaitJob(url: string, token: string, jobId: string): Promise<{ jo
 }
 
 const engines = (process.env.BENCH_PROCESSING_ENGINES ?? "stream,web-ifc").split(",");
+/** More settings for the server, e.g. BENCH_PROCESSING_VARS=PROCESSING_START_DELAY_MS:100 */
+const extraVars = Object.fromEntries((process.env.BENCH_PROCESSING_VARS ?? "").split(",").filter(Boolean).map((pair) => pair.split(":") as [string, string]));
 /** web-ifc cannot hold models above about 125 MB in the isolate; larger ones are not tried with it. */
 const WEB_IFC_MAX_MB = 100;
 
@@ -97,7 +99,8 @@ export const processing = {
         const model = largeModel(megabytes);
         // A fresh server per model, so each VmHWM is that model's alone.
         const inspectorPort = await freePort();
-        const server = await startDevServer({ vars: { PROCESSOR: engine, LOG_LEVEL: "warn" }, args: ["--inspector-port", String(inspectorPort)] });
+        const vars = { PROCESSOR: engine, LOG_LEVEL: "warn", ...extraVars };
+        const server = await startDevServer({ vars, args: ["--inspector-port", String(inspectorPort)] });
         try {
           const pid = server.workerdPid();
           const heap = await heapSampler(inspectorPort).catch(() => undefined);

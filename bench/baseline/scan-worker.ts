@@ -1,7 +1,8 @@
-// Scan benchmark Worker: /drain reads the request body to the end (the floor row); /scan runs
-// the stream engine's one pass (tokenizer, summary builder, SHA-256) over the same body;
-// /tokenize runs the tokenizer and summary builder without the hash.
-import { scanBlocks } from "../../src/processing/stream";
+// Scan benchmark Worker: /drain reads the request body to the end, chunk by chunk (the floor
+// row); /scan runs the stream engine as a job does (blocks read into a reused buffer,
+// tokenizer, summary builder, SHA-256) over the same body; /tokenize runs the tokenizer and
+// summary builder over the body's chunks, without the hash.
+import { streamProcessor } from "../../src/processing/stream";
 import { StepTokenizer } from "../../src/processing/step-tokenizer";
 import { SummaryBuilder } from "../../src/processing/summary-builder";
 
@@ -18,8 +19,9 @@ export default {
     const body = request.body;
     if (!body) return Response.json({ error: "no body" }, { status: 400 });
     if (url.pathname === "/scan") {
-      const scan = await scanBlocks(chunks(body), size);
-      return Response.json({ entityCount: scan.summary.entityCount, sha256: scan.sha256, summary: scan.summary });
+      // The stream engine as the job runs it: reads in reused blocks, hash, tokenizer, builder.
+      const summary = await streamProcessor().process({ size, open: async () => body });
+      return Response.json({ entityCount: summary.entityCount, sha256: summary.file.sha256, summary });
     }
     if (url.pathname === "/tokenize") {
       const builder = new SummaryBuilder();

@@ -1,3 +1,4 @@
+import { streamSource } from "../lib/byte-source";
 import { type ModelStream, ProcessingError } from "./processor";
 
 export interface ResumableReadOptions {
@@ -7,76 +8,58 @@ export interface ResumableReadOptions {
   onResume?(offset: number, error: unknown): void;
 }
 
-/** Below this, chunks are gathered into one block: per-chunk work (hash writes, progress) has a fixed cost. */
-const MIN_BLOCK_BYTES = 256 * 1024;
+/**
+ * Bytes read per block. One block is reused for the whole model: chunk by chunk a body arrives
+ * in small pieces, each a fresh buffer for the GC (see src/lib/byte-source.ts).
+ */
+const BLOCK_BYTES = 1024 * 1024;
 
 /**
- * Yields the model's bytes front to back, exactly `model.size` of them. A read that fails
- * or ends early is resumed from the last byte received with a new ranged read, up to
+ * Yields the model's bytes front to back, exactly `model.size` of them, in one reused block:
+ * a yielded view is valid until the consumer asks for the next one. A read that fails or
+ * ends early is resumed from the last byte received with a new ranged read, up to
  * `maxResumes` times. Returning early (the caller stops) cancels the underlying read.
  */
 export async function* readResumable(model: ModelStream, options: ResumableReadOptions): AsyncGenerator<Uint8Array> {
   let offset = 0;
   let resumes = 0;
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  const flush = (): Uint8Array => {
-    const block = pending.length === 1 && pending[0] ? pending[0] : join(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    return block;
-  };
-  while (offset + pendingBytes < model.size) {
-    const from = offset + pendingBytes;
-    const reader = (await model.open(from)).getReader();
+  let buffer: Uint8Array = new Uint8Array(BLOCK_BYTES);
+  while (offset < model.size) {
+    const source = streamSource(await model.open(offset));
     let failure: unknown = null;
     try {
       for (;;) {
-        let result: ReadableStreamReadResult<Uint8Array>;
+        let end: number;
         try {
-          result = await reader.read();
+          const filled = await source.fill(buffer, 0, buffer.byteLength);
+          buffer = filled.buffer;
+          end = filled.end;
         } catch (error) {
           failure = error;
+          // A BYOB read that failed keeps the block it was given: start the next with a new one.
+          if (buffer.byteLength === 0) buffer = new Uint8Array(BLOCK_BYTES);
           break;
         }
-        if (result.done) break;
-        const chunk = result.value;
-        if (offset + pendingBytes + chunk.byteLength > model.size) {
+        if (offset + end > model.size) {
           throw new ProcessingError("internal", `Storage returned more than the model's ${model.size} bytes; the job will be retried.`, true);
         }
-        pending.push(chunk);
-        pendingBytes += chunk.byteLength;
-        if (pendingBytes >= MIN_BLOCK_BYTES) {
-          offset += pendingBytes;
-          yield flush();
+        if (end > 0) {
+          offset += end;
+          yield buffer.subarray(0, end);
         }
+        if (end < buffer.byteLength) break; // the read ended
       }
     } finally {
-      reader.cancel().catch(() => undefined);
+      source.cancel("read done").catch(() => undefined);
     }
-    if (offset + pendingBytes < model.size) {
+    if (offset < model.size) {
       resumes++;
-      const at = offset + pendingBytes;
       if (resumes > options.maxResumes) {
-        throw new ProcessingError("storage_unavailable", `Reading the model from storage failed ${resumes} times (last at byte ${at}); the job will be retried.`, true, {
+        throw new ProcessingError("storage_unavailable", `Reading the model from storage failed ${resumes} times (last at byte ${offset}); the job will be retried.`, true, {
           cause: failure,
         });
       }
-      options.onResume?.(at, failure ?? new Error("the read ended early"));
+      options.onResume?.(offset, failure ?? new Error("the read ended early"));
     }
   }
-  if (pendingBytes > 0) {
-    offset += pendingBytes;
-    yield flush();
-  }
-}
-
-function join(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
 }
