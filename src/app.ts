@@ -1,20 +1,24 @@
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { type Config, ConfigError, loadConfig } from "./config";
-import { requireCaller } from "./http/auth";
+import { isOperatorRequest, requireCaller } from "./http/auth";
 import type { AppEnv } from "./http/context";
 import { createLogger } from "./lib/log";
 import { ProblemError, problemBody } from "./lib/problem";
 import { requestId } from "./http/request-id";
+import { validationHook } from "./http/validation";
 import { durableJobDirectory } from "./jobs/client";
 import { CircuitOpenError, DependencyTimeoutError } from "./resilience/errors";
 import { CircuitClient } from "./circuits/client";
 import { liveness, readiness } from "./routes/health";
 import { jobs } from "./routes/jobs";
 import { models } from "./routes/models";
+import { uploads } from "./routes/uploads";
 import { webhooks } from "./routes/webhooks";
 import { loggedStorage } from "./storage/logged-storage";
 import { ops } from "./routes/ops";
+import { docs } from "./routes/docs";
+import { projectJobs } from "./routes/project-jobs";
 import type { ObjectStorage } from "./storage/object-storage";
 import { selectStorage } from "./storage/select-storage";
 
@@ -25,12 +29,14 @@ export interface AppOptions {
   circuitScope?: string;
 }
 
-export function createApp(options: AppOptions = {}): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use(requestId);
-  // Liveness answers before configuration is read: a misconfigured Worker is alive, not ready.
+  // Liveness and the API's description answer before configuration is read: a misconfigured
+  // Worker is alive, not ready, and its documentation still reads.
   app.route("/", liveness);
+  app.route("/", docs(app));
   app.use(async (c, next) => {
     const config = loadConfig(c.env);
     c.set("config", config);
@@ -65,7 +71,9 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route("/", readiness);
   app.use("/v1/*", requireCaller);
   app.route("/v1/projects", models);
+  app.route("/v1/projects", uploads);
   app.route("/v1/projects", webhooks);
+  app.route("/v1/projects", projectJobs);
   app.route("/v1/jobs", jobs);
   app.route("/v1/ops", ops);
 
@@ -73,8 +81,10 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     throw new ProblemError({ status: 404, slug: "not-found", title: "Not Found", detail: `No route for ${c.req.method} ${c.req.path}.` });
   });
 
-  app.onError((error, c) => {
-    const problem = toProblem(error);
+  app.onError(async (error, c) => {
+    // Which settings are wrong is for operators (and the log, below), not for every tenant.
+    const operator = error instanceof ConfigError && (await isOperatorRequest(c.req.header("authorization"), c.env.AUTH_JWT_SECRET));
+    const problem = toProblem(error, operator);
     if (error instanceof CircuitOpenError) {
       // Expected while a dependency is down; one line per turned-away request, no stack.
       c.get("log")?.warn({ msg: "circuit open", component: "circuit", key: error.key, retryAfterMs: error.retryAfterMs });
@@ -114,7 +124,7 @@ function backgroundRunner(c: { executionCtx: { waitUntil(promise: Promise<unknow
   }
 }
 
-function toProblem(error: unknown): ProblemError {
+function toProblem(error: unknown, operator: boolean): ProblemError {
   if (error instanceof ProblemError) return error;
   if (error instanceof CircuitOpenError) {
     const seconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
@@ -142,7 +152,17 @@ function toProblem(error: unknown): ProblemError {
       status: 500,
       slug: "misconfigured",
       title: "Service Misconfigured",
-      detail: `The service configuration is invalid: ${error.problems.join("; ")}.`,
+      detail: operator
+        ? `The service configuration is invalid: ${error.problems.join("; ")}.`
+        : "The service configuration is invalid; the operators have been told. Retry later.",
+    });
+  }
+  if (error instanceof HTTPException && error.status === 415) {
+    return new ProblemError({
+      status: 415,
+      slug: "unsupported-content-type",
+      title: "Unsupported Media Type",
+      detail: "The request's Content-Type is not one this route takes; see /openapi.json.",
     });
   }
   if (error instanceof HTTPException && error.status < 500) {

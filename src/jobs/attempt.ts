@@ -29,12 +29,18 @@ export interface AttemptDeps {
 
 /**
  * One processing run: the model read from storage (streamed to the stream engine, copied for
- * web-ifc), summarised, and summary.json written beside it, each dependency behind its breaker;
- * answers the summary as the job record keeps it. Changes no job state: the object records
+ * web-ifc), summarised, and summary.json written beside it, each dependency behind its breaker. Changes no job state: the object records
  * the outcome. Throws ProcessingError (the model's or a dependency's failure) or
  * CircuitOpenError (turned away: not the job's failure).
  */
-export async function processModel(deps: AttemptDeps, record: JobRecord, permit: Permit): Promise<ModelSummary> {
+export interface ProcessedModel {
+  /** As the job record keeps it (summary.json holds it whole). */
+  summary: ModelSummary;
+  /** SHA-256 (hex) of the stored model, as the engine read it. */
+  sha256: string;
+}
+
+export async function processModel(deps: AttemptDeps, record: JobRecord, permit: Permit): Promise<ProcessedModel> {
   try {
     return await guardedProcess(deps, record, permit);
   } finally {
@@ -43,7 +49,7 @@ export async function processModel(deps: AttemptDeps, record: JobRecord, permit:
   }
 }
 
-async function guardedProcess(deps: AttemptDeps, record: JobRecord, permit: Permit): Promise<ModelSummary> {
+async function guardedProcess(deps: AttemptDeps, record: JobRecord, permit: Permit): Promise<ProcessedModel> {
   const { config, circuits, storage, processor, chunks } = deps;
   const size = record.file.size;
   // Decided from the size alone, before any copy or parse.
@@ -77,6 +83,7 @@ async function guardedProcess(deps: AttemptDeps, record: JobRecord, permit: Perm
     } catch (error) {
       throw fromStorage(error, "read");
     }
+    checkSha256(await chunks.sha256(), record);
     report({ phase: "parsing", bytesDone: 0, bytesTotal: size });
     work = () => processor.process(chunks.source(size), { onProgress: progressRecorder("parsing", report) });
   }
@@ -96,6 +103,7 @@ async function guardedProcess(deps: AttemptDeps, record: JobRecord, permit: Perm
     timeoutMs: timeoutMs + PROCESSOR_GUARD_GRACE_MS,
     classify: processorOutcome,
   });
+  const sha256 = checkSha256(summary.file.sha256, record);
   const body = new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`);
   try {
     await circuits.guard(
@@ -111,8 +119,23 @@ async function guardedProcess(deps: AttemptDeps, record: JobRecord, permit: Perm
   } catch (error) {
     throw fromStorage(error, "write");
   }
-  // summary.json holds the full summary; the record (and the event) a copy that fits a row.
-  return boundedSummary(summary);
+  return { summary: boundedSummary(summary), sha256 };
+}
+
+/**
+ * The stored model's SHA-256, as the engine read it. An upload session's bytes went to storage
+ * without passing the Worker: its hash is known only from here, and one the client declared
+ * must match. A direct upload's hash was computed on the way in, so this checks the stored copy.
+ */
+function checkSha256(computed: string, record: JobRecord): string {
+  const recorded = record.file.sha256?.toLowerCase();
+  if (recorded !== undefined && recorded !== computed) {
+    throw new ProcessingError(
+      "checksum_mismatch",
+      `The stored model's SHA-256 is ${computed}, not the ${recorded} declared for it. Upload the file again.`,
+    );
+  }
+  return computed;
 }
 
 /** Anything thrown that is neither the model's fault nor a breaker's answer: retried as internal. */
@@ -128,13 +151,14 @@ function storageOutcome(error: unknown): CallOutcome {
 }
 
 /**
- * A model the processor refuses (corrupt, unsupported, too large or slow) says nothing about
- * its health; nor does storage failing under the stream engine's read (the storage breaker
- * counted that) or turning it away.
+ * Only the processor's own trouble counts against its breaker. A processor turns whatever
+ * reading a model caused (a refusal, a parse error, an unexpected exception on odd content)
+ * into a ProcessingError of the model's: five bad uploads must not turn every tenant's jobs
+ * away. What counts: a processor that could not start or whose input was damaged
+ * (fault "infrastructure"), and anything that escaped it unclassified (a crash).
  */
-function processorOutcome(error: unknown): CallOutcome {
-  if (error instanceof CircuitOpenError) return "client-error";
-  if (error instanceof ProcessingError && (!error.retryable || error.code === "storage_unavailable")) return "client-error";
+export function processorOutcome(error: unknown): CallOutcome {
+  if (error instanceof ProcessingError) return error.fault === "infrastructure" ? "failure" : "client-error";
   return "failure";
 }
 

@@ -46,10 +46,14 @@ const MIGRATIONS: readonly ((sql: SqlStorage) => void)[] = [
     `);
   },
   importKeyValueState,
-  // Progress of the running attempt, shown on the job while it processes. Idempotent like the
-  // first step: a table made by a newer first step may already have the column.
+  // The version of the job the project's listing last took (src/jobs/listing.ts).
   (sql) => {
-    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('job')").toArray();
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(job)").toArray();
+    if (!columns.some((column) => column.name === "listed_updated_at")) sql.exec("ALTER TABLE job ADD COLUMN listed_updated_at TEXT");
+  },
+  // Progress of the running attempt, shown on the job while it processes.
+  (sql) => {
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(job)").toArray();
     if (!columns.some((column) => column.name === "progress")) sql.exec("ALTER TABLE job ADD COLUMN progress TEXT");
   },
 ];

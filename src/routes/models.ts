@@ -1,28 +1,85 @@
-import { Hono } from "hono";
-import { z } from "zod";
-import type { AppEnv } from "../http/context";
+import { createRoute, z } from "@hono/zod-openapi";
+import { ProjectParams } from "../api/common";
+import { AcceptedUploadSchema } from "../api/jobs";
+import { COMMON_PROBLEMS, problemResponses } from "../api/problems";
 import { mayAccessProject } from "../http/context";
+import { BEARER, openApiRouter, REQUEST_ID_HEADER } from "../http/openapi-app";
 import { ProblemError } from "../lib/problem";
-import { validate } from "../http/validation";
 import { type IncomingFile, processIfcUpload } from "../ingest/process-ifc-upload";
-import { multipartBoundary, openMultipartFile } from "../ingest/multipart-file";
-import { PROJECT_ID_PATTERN } from "../ingest/sanitize-filename";
+import { uploadStalled } from "../ingest/upload-problems";
+import { SCAN_BLOCK_BYTES, SMALL_SCAN_BLOCK_BYTES, multipartBoundary, openMultipartFile } from "../ingest/multipart-file";
+import { isolateUploadSlots } from "../ingest/upload-slots";
+import { MemoryLease, UploadCapacityError, isolateBufferBudget } from "../storage/buffer-budget";
+import { type ByteSource, streamSource } from "../lib/byte-source";
 import { idempotentJobId } from "../ingest/idempotency";
 
-const params = z.object({
-  projectId: z.string().regex(PROJECT_ID_PATTERN, "must match [A-Za-z0-9_-]{1,64}"),
+const query = z.object({
+  filename: z.string().max(1024).optional().openapi({ param: { name: "filename", in: "query" }, description: "The model's file name for a raw body.", example: "duplex.ifc" }),
 });
-const query = z.object({ filename: z.string().max(1024).optional() });
 const headers = z.object({
-  "idempotency-key": z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, "must be printable ASCII").optional(),
-  "content-length": z.coerce.number().int().nonnegative().optional(),
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII")
+    .optional()
+    .openapi({ param: { name: "idempotency-key", in: "header" }, description: "Retrying with the same key replays the first reply instead of storing the model twice." }),
+  "content-length": z.coerce.number().int().nonnegative().optional().openapi({ param: { name: "content-length", in: "header" } }),
 });
 
-export const models = new Hono<AppEnv>().post(
-  "/:projectId/models",
-  validate("param", params),
-  validate("query", query),
-  validate("header", headers),
+const binary = { type: "string" as const, format: "binary" };
+
+const uploadModel = createRoute({
+  method: "post",
+  path: "/{projectId}/models",
+  tags: ["Uploads"],
+  summary: "Upload a model",
+  description:
+    "Streams an IFC (STEP) model to object storage in one request and queues its processing. Send the raw bytes (with `?filename=`) or multipart/form-data with a field `file`. Models above the edge body limit (100 MB on most plans) go through upload sessions.",
+  security: BEARER,
+  request: {
+    params: ProjectParams,
+    query,
+    headers,
+    body: {
+      required: true,
+      content: {
+        "application/octet-stream": { schema: binary },
+        "multipart/form-data": { schema: { type: "object", properties: { file: binary }, required: ["file"] } },
+      },
+    },
+  },
+  responses: {
+    202: {
+      description: "Stored and queued. `Location` is the job; poll it or wait for a notification.",
+      headers: {
+        Location: { description: "The job: /v1/jobs/{jobId}.", schema: { type: "string" } },
+        "Idempotent-Replayed": { description: "`true` when this is the replay of an earlier reply under the same Idempotency-Key.", schema: { type: "string" } },
+        ...REQUEST_ID_HEADER,
+      },
+      content: { "application/json": { schema: AcceptedUploadSchema } },
+    },
+    ...problemResponses(
+      ...COMMON_PROBLEMS,
+      "invalid-multipart",
+      "upload-interrupted",
+      "forbidden",
+      "idempotency-conflict",
+      "payload-too-large",
+      "not-ifc",
+      "unsupported-content-type",
+      "unsupported-schema",
+      "invalid-step-header",
+      "storage-unavailable",
+      "upload-capacity",
+      "circuit-open",
+      "dependency-timeout",
+    ),
+  },
+});
+
+export const models = openApiRouter().openapi(
+  uploadModel,
   async (c) => {
     const { projectId } = c.req.valid("param");
     const { filename } = c.req.valid("query");
@@ -55,21 +112,31 @@ export const models = new Hono<AppEnv>().post(
         });
       }
     }
+    const config = c.var.config;
     const circuits = c.var.circuits;
-    const storageTimeoutMs = c.var.config.resilience.storageTimeoutMs;
+    const storageTimeoutMs = config.resilience.storageTimeoutMs;
+    // Every buffer this upload holds outside its parts (pump blocks, scan buffer) is counted here.
+    const memory = new MemoryLease(isolateBufferBudget(config.uploadBufferBytes));
+    let releaseSlot: (() => void) | null = null;
     try {
+      releaseSlot = isolateUploadSlots(config.maxConcurrentUploads).tryAcquire();
+      if (releaseSlot === null) throw new UploadCapacityError(config.uploadBufferBytes);
       // Before any byte of the body is read: an open storage breaker answers 503 at once.
       const permit = await circuits.admit("storage");
       try {
-        const file = await incomingFile(c.req.raw, filename, contentLength);
+        const file = await incomingFile(c.req.raw, filename, contentLength, config.uploadIdleTimeoutMs, memory);
         const reply = await processIfcUpload(
           {
             storage: c.var.storage,
             jobs,
             log: c.var.log,
-            maxUploadBytes: c.var.config.maxUploadBytes,
+            maxUploadBytes: config.maxUploadBytes,
             now: () => new Date(),
-            guardStorage: (call, classify) => circuits.guard("storage", call, { permit, classify, timeoutMs: storageTimeoutMs }),
+            // No deadline on the whole call: its length is the client's. The waits on storage
+            // have one each (storageTimeoutMs); the client has the idle limit.
+            guardStorage: (call, classify) => circuits.guard("storage", call, { permit, classify, timeoutMs: undefined }),
+            storageTimeoutMs,
+            memory,
             // The clean-up after a failed write must not hold the 503 as long as a whole upload may take.
             cleanupTimeoutMs: Math.min(storageTimeoutMs, 10_000),
           },
@@ -84,21 +151,45 @@ export const models = new Hono<AppEnv>().post(
       }
     } catch (error) {
       if (idempotencyKey) await jobs.release(jobId);
+      if (error instanceof UploadCapacityError) {
+        await c.req.raw.body?.cancel().catch(() => undefined);
+        throw uploadCapacity();
+      }
       throw error;
+    } finally {
+      memory.release();
+      releaseSlot?.();
     }
   },
 );
+
+const uploadCapacity = (): ProblemError =>
+  new ProblemError({
+    status: 503,
+    slug: "upload-capacity",
+    title: "Service Unavailable",
+    detail: "This instance is storing as many uploads as its memory allows. Nothing was kept; retry in a moment.",
+    headers: { "Retry-After": "2" },
+  });
 
 async function incomingFile(
   request: Request,
   filename: string | undefined,
   contentLength: number | undefined,
+  idleTimeoutMs: number,
+  memory: MemoryLease,
 ): Promise<IncomingFile> {
   const body = request.body;
   if (!body) return { name: filename, body: new ReadableStream({ start: (c) => c.close() }), contentLength: 0 };
   const contentType = request.headers.get("content-type") ?? "";
+  // A body that sends nothing for the idle limit ends with 408, whichever parser is reading it.
+  const source: ByteSource = streamSource(body, { idleTimeoutMs, onIdle: () => uploadStalled(idleTimeoutMs) });
   if (/^multipart\/form-data\s*(;|$)/i.test(contentType)) {
-    const part = await openMultipartFile(body, multipartBoundary(contentType), "file");
+    const small = contentLength !== undefined && contentLength <= 8 * 1024 * 1024;
+    const part = await openMultipartFile(source, multipartBoundary(contentType), "file", {
+      bufferBytes: small ? SMALL_SCAN_BLOCK_BYTES : SCAN_BLOCK_BYTES,
+      memory,
+    });
     return { name: part.filename ?? filename, body: part.body, maxLength: contentLength };
   }
   if (/^multipart\//i.test(contentType)) {
@@ -109,5 +200,5 @@ async function incomingFile(
       detail: "Send the model as the raw body or as multipart/form-data with a field named file.",
     });
   }
-  return { name: filename, body, contentLength };
+  return { name: filename, body: source, contentLength };
 }
