@@ -27,9 +27,9 @@ export const processingSettings = defineSettings({
     PROCESSING_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
     PROCESSING_RETRY_BASE_MS: z.coerce.number().int().positive().default(2_000),
     PROCESSING_RETRY_CAP_MS: z.coerce.number().int().positive().default(5 * 60_000),
-    // Unset: none for the stream engine (it yields at every block it reads); a moment's grace
-    // for web-ifc, so the 202 leaves before a job object sharing the isolate starts it (it
-    // holds the thread for seconds on a large model).
+    // Unset: a quarter second for the stream engine, 1 s for web-ifc (which holds the thread for
+    // seconds): the upload's 202 leaves before a job object sharing the isolate starts, since a
+    // running attempt delays the replies of the isolate it shares (seen in wrangler dev).
     PROCESSING_START_DELAY_MS: z.coerce.number().int().nonnegative().optional(),
     PROCESSING_TIMEOUT_MS: z.coerce.number().int().positive().default(5 * 60_000),
     MOCK_PROCESSOR_OUTCOME: z.enum(["succeed", ...FAILURE_CODES]).default("succeed"),
@@ -41,7 +41,7 @@ export const processingSettings = defineSettings({
       memoryBytes: value.PROCESSING_MEMORY_BYTES,
       maxAttempts: value.PROCESSING_MAX_ATTEMPTS,
       retry: { baseMs: value.PROCESSING_RETRY_BASE_MS, capMs: value.PROCESSING_RETRY_CAP_MS },
-      startDelayMs: value.PROCESSING_START_DELAY_MS ?? (value.PROCESSOR === "web-ifc" ? 1_000 : 0),
+      startDelayMs: value.PROCESSING_START_DELAY_MS ?? (value.PROCESSOR === "web-ifc" ? 1_000 : 250),
       timeoutMs: value.PROCESSING_TIMEOUT_MS,
       mock: { outcome: value.MOCK_PROCESSOR_OUTCOME, delayMs: value.MOCK_PROCESSOR_DELAY_MS },
     },
