@@ -70,6 +70,7 @@ describe("job processing flow (mock processor)", () => {
     let matches = false;
     const probe: Processor = {
       engine: "mock",
+      input: "random-access",
       maxModelBytes: 1e9,
       async process(source) {
         rows = await runInDurableObject(jobStub(jobId), (_o: JobObject, state) =>
@@ -172,6 +173,7 @@ describe("job processing flow (mock processor)", () => {
     let called = false;
     const small: Processor = {
       engine: "mock",
+      input: "random-access",
       maxModelBytes: 1000,
       process: async () => {
         called = true;
@@ -216,7 +218,7 @@ describe("job processing flow (mock processor)", () => {
   it("treats an unexpected processor error as internal and retries it", async () => {
     const projectId = uniqueProject();
     const jobId = await accepted(projectId, await fixture("test.ifc"), "test.ifc");
-    const broken: Processor = { engine: "mock", maxModelBytes: 1e9, process: async () => Promise.reject(new TypeError("bug")) };
+    const broken: Processor = { engine: "mock", input: "random-access", maxModelBytes: 1e9, process: async () => Promise.reject(new TypeError("bug")) };
     await runAttempt(jobId, { processor: broken, env: { PROCESSING_MAX_ATTEMPTS: "1" } });
     const job = (await getJob(projectId, jobId)).body;
     expect(job).toMatchObject({ status: "failed", attempts: 1, error: { code: "internal" } });
