@@ -36,9 +36,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     c.set("config", config);
     const log = createLogger(config.logLevel, { requestId: c.var.requestId });
     c.set("log", log);
-    const circuits = new CircuitClient({
-      namespace: c.env.CIRCUITS,
-      policy: { breaker: config.resilience.breaker, budget: config.resilience.retryBudget },
+    const circuits = CircuitClient.fromConfig(config.resilience, c.env.CIRCUITS, {
       waitUntil: backgroundRunner(c),
       log,
       scope: options.circuitScope,

@@ -1,3 +1,8 @@
+/**
+ * The isolate's side of the circuit breakers: longer than our files usually are because the
+ * module-level cache, admission, `guard()` and background reporting share the cached views
+ * and must change together.
+ */
 import type { Logger } from "../lib/log";
 import type { CircuitObject, CircuitRef } from "./object";
 import { REGISTRY_OBJECT } from "./object";
@@ -14,6 +19,7 @@ import {
 } from "../resilience/local-view";
 import type { RetryKind } from "../resilience/retry-budget";
 import { withDeadline } from "../lib/deadline";
+import type { ResilienceConfig } from "./settings";
 
 /**
  * This isolate's cached breaker views, keyed by object name. Module-level on purpose: it
@@ -114,6 +120,15 @@ export class CircuitClient {
   constructor(options: CircuitClientOptions) {
     this.#options = options;
     this.now = options.now ?? Date.now;
+  }
+
+  /** The client for one request or alarm, with the configured breaker and budget policy. */
+  static fromConfig(
+    resilience: ResilienceConfig,
+    namespace: CircuitClientOptions["namespace"],
+    options: Pick<CircuitClientOptions, "waitUntil" | "log" | "scope">,
+  ): CircuitClient {
+    return new CircuitClient({ namespace, policy: { breaker: resilience.breaker, budget: resilience.retryBudget }, ...options });
   }
 
   get policy(): CircuitPolicy {

@@ -39,9 +39,9 @@ const notIfc = (detail: string): ProblemError =>
  * counting bytes.
  *
  * The pump writes by hand into a runtime-native stream (Identity/FixedLength) rather than
- * through a JavaScript TransformStream: measured in workerd on a 1 GB upload, the JS transform
- * kept about 140 MB more resident memory than the native pair. Blocks are reused: a write to
- * the native stream resolves only once its reader has taken the bytes.
+ * through a JavaScript TransformStream, which keeps far more resident memory on a long upload
+ * (docs/performance.md). Blocks are reused: a write to the native stream resolves only once
+ * its reader has taken the bytes.
  */
 export function inspectUpload(source: ByteSource, maxBytes: number, contentLength?: number): Inspection {
   const sink = contentLength === undefined ? new IdentityTransformStream() : new FixedLengthStream(contentLength);

@@ -47,7 +47,7 @@ export interface IncomingFile {
 }
 
 /**
- * The seed's entry point: streams one IFC file into storage through the STEP sniffer,
+ * Streams one IFC file into storage through the STEP sniffer,
  * SHA-256 and the size limit, then records the job. Usable without HTTP.
  * Nothing is left in storage when it throws.
  */

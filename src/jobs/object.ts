@@ -1,24 +1,20 @@
 import { DurableObject } from "cloudflare:workers";
-import { type Config, eventsQueue, loadConfig, type SettingValues } from "../config";
-import { createLogger, type Logger } from "../lib/log";
-import { loggedStorage } from "../storage/logged-storage";
+import { CircuitClient, type Permit } from "../circuits/client";
+import { type Config, type SettingValues, loadConfig } from "../config";
+import { type Logger, createLogger } from "../lib/log";
+import { nextAlarmAt, notificationView } from "../notify/schedule";
 import { ProcessingError, type Processor } from "../processing/processor";
 import { selectProcessor } from "../processing/select-processor";
-import type { ModelSummary } from "../processing/summary";
-import { deliverDue } from "../notify/deliver";
-import { type EventType, type NotificationEvent, buildEvent } from "../notify/events";
-import { type NotificationState, nextAlarmAt, notificationView, planNotifications } from "../notify/schedule";
-import { channelsOf, selectNotifiers } from "../notify/select-notifiers";
-import { durableWebhookSubscriptions } from "../projects/client";
 import { backoffDelayMs, circuitWaitMs } from "../resilience/backoff";
-import type { CallOutcome } from "../resilience/breaker";
 import { CircuitOpenError } from "../resilience/errors";
-import { CircuitClient, type Permit } from "../circuits/client";
+import { loggedStorage } from "../storage/logged-storage";
 import type { ObjectStorage } from "../storage/object-storage";
-import { StorageError } from "../storage/object-storage";
 import { selectStorage } from "../storage/select-storage";
-import { type AcceptedUpload, type JobRecord, summaryObjectKey } from "./record";
+import { asProcessingError, describeFailure, processModel } from "./attempt";
 import { ModelChunks } from "./model-chunks";
+import { Outbox } from "./outbox";
+import type { AcceptedUpload, JobError, JobRecord } from "./record";
+import { JobState } from "./state";
 
 export type Reservation =
   | { state: "reserved" }
@@ -29,11 +25,8 @@ export type Reservation =
 const RESERVATION_TTL_MS = 15 * 60 * 1000;
 /** Attempts that never finish (isolate killed, memory or CPU limit) end the job after this many. */
 const MAX_LOST_ATTEMPTS = 2;
-/**
- * The processor breaker's deadline is the processing deadline plus this, so an asynchronous
- * processor is stopped by its own deadline (processing_timeout) and not by the breaker's.
- */
-const PROCESSOR_GUARD_GRACE_MS = 1_000;
+/** A misconfigured Worker cannot run the job; it looks again after this long. */
+const CONFIG_RETRY_MS = 60_000;
 
 /** What a test may swap in through JobObject.overrideForTests; production builds all from config. */
 export interface JobTestOverrides {
@@ -46,93 +39,86 @@ export interface JobTestOverrides {
 }
 
 /**
- * One object per job. Holds the job record in its SQLite storage; with an Idempotency-Key
- * the job id is derived from the key, so this object is also the key's idempotency record.
- * Processing runs from alarms, so it survives restarts and retries without a caller.
+ * One object per job: RPC for the upload path and the routes, and one alarm that runs the
+ * processing attempts and the notification deliveries, so the job survives restarts and
+ * needs no caller. With an Idempotency-Key the job id is derived from the key, so this object
+ * is also the key's idempotency record. State lives in typed tables (JobState); the attempt's
+ * I/O in attempt.ts, the notifications in outbox.ts.
  *
- * Every call to a dependency goes through its circuit breaker (`storage`, `processor`,
- * `sqs`, `webhook:<host>`). A breaker that turns a call away is not the job's failure: the
- * job keeps its attempts and its alarm comes back once the breaker may let calls through.
+ * Every call to a dependency goes through its circuit breaker. A breaker that turns a call
+ * away is not the job's failure: the job keeps its attempts and its alarm comes back once the
+ * breaker may let calls through.
  */
 export class JobObject extends DurableObject<Env> {
   #overrides: JobTestOverrides = {};
+  #configCache: Config | undefined;
+  readonly #state: JobState;
   readonly #chunks: ModelChunks;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    this.#state = new JobState(ctx.storage);
     this.#chunks = new ModelChunks(ctx.storage.sql);
   }
 
   /** Test seam (not reachable over RPC: statics are not exposed); used through runInDurableObject. */
   static overrideForTests(object: JobObject, overrides: JobTestOverrides): void {
     object.#overrides = overrides;
-  }
-
-  #read<T>(name: string): T | undefined {
-    const row = this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM state WHERE name = ?", name).toArray()[0];
-    return row ? (JSON.parse(row.value) as T) : undefined;
-  }
-
-  #write(name: string, value: unknown): void {
-    this.ctx.storage.sql.exec(
-      "INSERT INTO state (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-      name,
-      JSON.stringify(value),
-    );
+    object.#configCache = undefined;
   }
 
   #config(): Config {
-    return loadConfig(this.#overrides.env ? { ...this.env, ...this.#overrides.env } : this.env);
+    this.#configCache ??= loadConfig(this.#overrides.env ? { ...this.env, ...this.#overrides.env } : this.env);
+    return this.#configCache;
   }
 
-  /** This alarm's view of the breakers; cheap, the state lives in the Circuit objects. */
-  #circuits(config: Config, log: Logger): CircuitClient {
-    return new CircuitClient({
-      namespace: this.env.CIRCUITS,
-      policy: { breaker: config.resilience.breaker, budget: config.resilience.retryBudget },
-      waitUntil: (promise) => this.ctx.waitUntil(promise),
-      log,
-      scope: this.#overrides.circuitScope,
-    });
+  #random(): () => number {
+    return this.#overrides.random ?? Math.random;
+  }
+
+  #outbox(config: Config): Outbox {
+    return new Outbox({ config, env: this.env, ...(this.#overrides.random ? { random: this.#overrides.random } : {}) });
   }
 
   /** Claims this job id for an upload. Answers what an earlier claim left, if any. */
   async reserve(projectId: string, now: number): Promise<Reservation> {
-    const reply = this.#read<AcceptedUpload>("reply");
+    const reply = this.#state.reply();
     if (reply) return { state: "accepted", projectId: reply.projectId, reply };
-    const held = this.#read<{ projectId: string; at: number }>("reservation");
+    const held = this.#state.reservation();
     if (held && now - held.at < RESERVATION_TTL_MS) return { state: "in-progress", projectId: held.projectId };
-    this.#write("reservation", { projectId, at: now });
+    this.#state.reserve(projectId, now);
     return { state: "reserved" };
   }
 
   /** Frees a reservation whose upload failed, so the client may retry with the same key. */
   async release(): Promise<void> {
-    this.ctx.storage.sql.exec("DELETE FROM state WHERE name = 'reservation'");
+    this.#state.release();
   }
 
-  /** Records the accepted upload and schedules its processing. */
+  /** Records the accepted upload and plans its processing and its first event, in one transaction. */
   async accept(record: JobRecord, reply: AcceptedUpload): Promise<void> {
     const config = this.#config();
-    this.#write("reply", reply);
-    this.ctx.storage.sql.exec("DELETE FROM state WHERE name = 'reservation'");
-    this.#write("processingDueAt", Date.now() + config.processing.startDelayMs);
-    await this.#planEvent(record, "model.uploaded", config);
-    this.#write("record", record);
-    await this.#rearm();
+    const now = Date.now();
+    const uploaded = await this.#outbox(config).plan("model.uploaded", record, now);
+    // The first accept wins; a repeated call (a retried RPC) changes nothing.
+    if (this.#state.reply()) return;
+    this.#state.accept(record, reply, now + config.processing.startDelayMs, uploaded);
+    await this.#arm();
   }
 
   async record(): Promise<JobRecord | null> {
-    return this.#read<JobRecord>("record") ?? null;
+    const record = this.#state.record();
+    if (record) record.notifications = this.#state.deliveries().map(notificationView);
+    return record;
   }
 
   /**
-   * One processing attempt. Never throws: every outcome is written to the record, and
-   * retries are scheduled here with backoff rather than left to the runtime's alarm retries.
+   * Delivers what is due, then runs a processing attempt if one is due. Never throws: every
+   * outcome is recorded, and retries are scheduled here with backoff rather than left to the
+   * runtime's alarm retries.
    */
   override async alarm(): Promise<void> {
-    const record = this.#read<JobRecord>("record");
+    const record = this.#state.record();
     if (!record) return;
     let config: Config;
     try {
@@ -140,245 +126,127 @@ export class JobObject extends DurableObject<Env> {
     } catch (error) {
       // Misconfiguration is the operator's to fix; keep the job and look again later.
       createLogger("error", { jobId: record.jobId, component: "job" }).error({ msg: "cannot run the job: invalid configuration", error: String(error) });
-      await this.#setAlarm(Date.now() + 60_000);
+      await this.#setAlarm(Date.now() + CONFIG_RETRY_MS);
       return;
     }
-    const log = createLogger(config.logLevel, {
-      jobId: record.jobId,
-      projectId: record.projectId,
-      requestId: record.requestId,
-      component: "job",
-    });
+    const log = createLogger(config.logLevel, { jobId: record.jobId, projectId: record.projectId, requestId: record.requestId, component: "job" });
     // Work due by the time this alarm was set for is done now, even if the alarm runs early.
-    const now = Math.max(Date.now(), this.#read<number>("alarmAt") ?? 0);
-    const circuits = this.#circuits(config, log);
-    await this.#deliverNotifications(record, config, log, now, circuits);
-    const processingDueAt = this.#read<number | null>("processingDueAt") ?? null;
-    const open = record.status === "queued" || record.status === "processing";
-    if (open && processingDueAt !== null && processingDueAt <= now) await this.#runProcessing(record, config, log, circuits);
-    await this.#rearm();
+    const now = Math.max(Date.now(), this.#state.alarmAt() ?? 0);
+    const circuits = CircuitClient.fromConfig(config.resilience, this.env.CIRCUITS, {
+      waitUntil: (promise) => this.ctx.waitUntil(promise),
+      log,
+      scope: this.#overrides.circuitScope,
+    });
+    if (Outbox.due(this.#state.deliveries(), now)) {
+      const round = await this.#outbox(config).deliver(this.#state, now, log, circuits);
+      this.#state.saveDeliveries(round.states, Date.now());
+    }
+    const due = this.#state.processingDueAt();
+    if (due !== null && due <= now) await this.#runProcessing(config, log, circuits);
+    await this.#arm();
   }
 
-  async #runProcessing(record: JobRecord, config: Config, log: Logger, circuits: CircuitClient): Promise<void> {
+  async #runProcessing(config: Config, log: Logger, circuits: CircuitClient): Promise<void> {
+    const record = this.#state.record();
+    if (!record) return;
     if (record.attemptStartedAt) {
       // The previous attempt started but never recorded an outcome: the runtime cut it off.
-      const lost = (record.lostAttempts ?? 0) + 1;
+      const lost = this.#state.noteLostAttempt(Date.now());
       log.warn({ msg: "processing attempt was interrupted", attempt: record.attempts, lostAttempts: lost });
-      delete record.attemptStartedAt;
-      record.lostAttempts = lost;
       if (lost >= MAX_LOST_ATTEMPTS || record.attempts >= config.processing.maxAttempts) {
-        await this.#fail(
-          record,
-          new ProcessingError(
-            "processing_timeout",
-            `Processing was cut off ${lost} times before it finished (time or memory limits); the model is too demanding for this service. Split it or contact support.`,
-          ),
-          log,
+        const failure = new ProcessingError(
+          "processing_timeout",
+          `Processing was cut off ${lost} times before it finished (time or memory limits); the model is too demanding for this service. Split it or contact support.`,
         );
+        await this.#fail(record, failure, config, log);
         return;
       }
     }
-
     await this.#attempt(record, config, log, circuits);
   }
 
   async #attempt(record: JobRecord, config: Config, log: Logger, circuits: CircuitClient): Promise<void> {
-    const before = { status: record.status, nextAttemptAt: record.nextAttemptAt };
-    let processor: Permit;
+    let permit: Permit;
     try {
       // Asked before the attempt is counted or the model copied: an open breaker costs nothing.
-      processor = await circuits.admit("processor");
+      permit = await circuits.admit("processor");
     } catch (error) {
       if (!(error instanceof CircuitOpenError)) throw error;
-      this.#waitForCircuit(record, error, log);
+      this.#defer(record, error, log);
       return;
     }
     const started = Date.now();
-    record.status = "processing";
-    record.attempts += 1;
-    record.attemptStartedAt = new Date(started).toISOString();
-    delete record.nextAttemptAt;
-    this.#save(record);
+    this.#state.startAttempt(started, started + config.processing.timeoutMs);
+    const attempt = record.attempts + 1;
     // Watchdog: fires only if this attempt never finishes (the isolate died mid-way).
-    this.#write("processingDueAt", started + config.processing.timeoutMs);
-    await this.#rearm();
+    await this.#arm();
 
     try {
-      const summary = await this.#process(record, config, log, circuits, processor);
-      delete record.attemptStartedAt;
-      record.status = "succeeded";
-      record.summary = summary;
-      this.#write("processingDueAt", null);
-      await this.#planEvent(record, "model.processed", config);
-      this.#save(record);
+      const processor = this.#overrides.processor ?? selectProcessor(config.processing);
+      const configured = loggedStorage(
+        selectStorage(config, this.env, { log, waitUntil: (promise) => this.ctx.waitUntil(promise), spendRetry: circuits.retryBudget("storage") }),
+        log,
+      );
+      const storage = this.#overrides.storage?.(configured) ?? configured;
+      const summary = await processModel({ config, circuits, storage, processor, chunks: this.#chunks }, record, permit);
+      const processed = { ...record, status: "succeeded" as const, attempts: attempt, summary };
+      const event = await this.#outbox(config).plan("model.processed", processed, Date.now());
+      this.#state.endAttempt({ kind: "succeeded", summary, event }, Date.now());
       this.#chunks.clear();
       log.info({
         msg: "model processed",
         outcome: "ok",
-        attempt: record.attempts,
+        attempt,
         durationMs: Date.now() - started,
         processingMs: summary.processor.durationMs,
         heapBytes: summary.processor.heapBytes,
         entityCount: summary.entityCount,
       });
     } catch (error) {
-      delete record.attemptStartedAt;
       if (error instanceof CircuitOpenError) {
         // Storage turned the attempt away (at the model copy, or at the summary write after a
         // run): nothing was wrong with the model, so the attempt does not count.
-        record.attempts -= 1;
-        record.status = before.status;
-        record.nextAttemptAt = before.nextAttemptAt;
-        this.#waitForCircuit(record, error, log);
+        this.#defer(record, error, log);
         return;
       }
       const failure = asProcessingError(error);
-      if (failure.retryable && record.attempts < config.processing.maxAttempts) {
-        const delay = backoffDelayMs(Math.max(0, record.attempts - 1), config.processing.retry, this.#overrides.random ?? Math.random);
-        const at = Date.now() + delay;
-        record.nextAttemptAt = new Date(at).toISOString();
-        this.#write("processingDueAt", at);
-        this.#save(record);
-        log.warn({ msg: "processing attempt failed; retrying", outcome: "error", attempt: record.attempts, code: failure.code, error: describe(failure), retryInMs: delay });
+      if (failure.retryable && attempt < config.processing.maxAttempts) {
+        const delay = backoffDelayMs(Math.max(0, attempt - 1), config.processing.retry, this.#random());
+        this.#state.endAttempt({ kind: "retry", at: Date.now() + delay }, Date.now());
+        log.warn({ msg: "processing attempt failed; retrying", outcome: "error", attempt, code: failure.code, error: describeFailure(failure), retryInMs: delay });
         return;
       }
       if (failure.retryable) {
-        failure.message = `${failure.message.replace(/;? ?the job will be retried\.?$/, ".")} Gave up after ${record.attempts} attempt${record.attempts === 1 ? "" : "s"}.`;
+        failure.message = `${failure.message.replace(/;? ?the job will be retried\.?$/, ".")} Gave up after ${attempt} attempt${attempt === 1 ? "" : "s"}.`;
       }
-      await this.#fail(record, failure, log);
+      await this.#fail({ ...record, attempts: attempt }, failure, config, log);
     }
   }
 
   /**
    * Puts processing off until the breaker that turned it away may let calls through again.
-   * Attempts and status stay as they were: nothing accepted is lost or failed by an outage.
+   * Attempts and status stay as they were before: nothing accepted is lost or failed by an outage.
    */
-  #waitForCircuit(record: JobRecord, error: CircuitOpenError, log: Logger): void {
-    const waitMs = circuitWaitMs(error.retryAfterMs, this.#overrides.random ?? Math.random);
+  #defer(record: JobRecord, error: CircuitOpenError, log: Logger): void {
+    const waitMs = circuitWaitMs(error.retryAfterMs, this.#random());
     const at = Date.now() + waitMs;
-    record.nextAttemptAt = new Date(at).toISOString();
-    this.#write("processingDueAt", at);
-    this.#save(record);
-    log.warn({
-      msg: "processing waits for a circuit breaker",
-      outcome: "rejected",
-      key: error.key,
-      circuit: error.state,
-      attempts: record.attempts,
-      retryInMs: waitMs,
-    });
+    this.#state.endAttempt({ kind: "deferred", at, status: record.status, attempts: record.attempts }, Date.now());
+    log.warn({ msg: "processing waits for a circuit breaker", outcome: "rejected", key: error.key, circuit: error.state, attempts: record.attempts, retryInMs: waitMs });
   }
 
-  async #process(record: JobRecord, config: Config, log: Logger, circuits: CircuitClient, permit: Permit): Promise<ModelSummary> {
-    try {
-      return await this.#guardedProcess(record, config, log, circuits, permit);
-    } finally {
-      // A half-open probe admitted for a run that never reached the processor frees its slot.
-      circuits.release(permit);
-    }
-  }
-
-  async #guardedProcess(record: JobRecord, config: Config, log: Logger, circuits: CircuitClient, permit: Permit): Promise<ModelSummary> {
-    const processor = this.#overrides.processor ?? selectProcessor(config.processing);
-    const size = record.file.size;
-    // Decided from the size alone, before any copy or parse.
-    if (size > processor.maxModelBytes) {
-      throw new ProcessingError(
-        "model_too_large",
-        `The model is ${(size / 1e6).toFixed(1)} MB; models up to ${(processor.maxModelBytes / 1e6).toFixed(1)} MB are summarised for now. Split the model or contact support for large models.`,
-      );
-    }
-    const configured = loggedStorage(
-      selectStorage(config, this.env, { log, waitUntil: (promise) => this.ctx.waitUntil(promise), spendRetry: circuits.retryBudget("storage") }),
-      log,
-    );
-    const storage = this.#overrides.storage?.(configured) ?? configured;
-    const storageCall = { timeoutMs: config.resilience.storageTimeoutMs, classify: storageOutcome };
-    try {
-      await circuits.guard("storage", () => this.#chunks.copyFrom(storage, record.objectKey, size), storageCall);
-    } catch (error) {
-      throw fromStorage(error, "read");
-    }
-    const run = () => withDeadline(processor.process(this.#chunks.source(size)), config.processing.timeoutMs);
-    const summary = await circuits.guard("processor", run, {
-      permit,
-      timeoutMs: config.processing.timeoutMs + PROCESSOR_GUARD_GRACE_MS,
-      classify: processorOutcome,
-    });
-    const body = new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`);
-    try {
-      await circuits.guard(
-        "storage",
-        (signal) =>
-          storage.put(summaryObjectKey(record.objectKey), new Blob([body]).stream(), {
-            contentLength: body.byteLength,
-            contentType: "application/json",
-            signal,
-          }),
-        storageCall,
-      );
-    } catch (error) {
-      throw fromStorage(error, "write");
-    }
-    return summary;
-  }
-
-  async #fail(record: JobRecord, failure: ProcessingError, log: Logger): Promise<void> {
-    record.status = "failed";
-    record.error = { code: failure.code, message: failure.message };
-    delete record.nextAttemptAt;
-    this.#write("processingDueAt", null);
-    await this.#planEvent(record, "model.failed", this.#config());
-    this.#save(record);
+  async #fail(record: JobRecord, failure: ProcessingError, config: Config, log: Logger): Promise<void> {
+    const error: JobError = { code: failure.code, message: failure.message };
+    const event = await this.#outbox(config).plan("model.failed", { ...record, status: "failed", error }, Date.now());
+    this.#state.endAttempt({ kind: "failed", error, event }, Date.now());
     this.#chunks.clear();
-    log.warn({ msg: "model processing failed", outcome: "error", attempt: record.attempts, code: failure.code, error: describe(failure) });
-  }
-
-  /** Queues one event on every configured channel; the next alarm delivers it. */
-  async #planEvent(record: JobRecord, type: EventType, config: Config): Promise<void> {
-    const event = await buildEvent(type, record, {
-      createdAt: new Date(),
-      summary: type === "model.processed" ? (record.summary ?? null) : null,
-      error: type === "model.failed" ? (record.error ?? null) : null,
-    });
-    const channels = channelsOf(selectNotifiers(config.notify, { queue: eventsQueue(this.env), subscriptions: durableWebhookSubscriptions(this.env.PROJECTS) }));
-    const states = [...this.#notifications(), ...planNotifications(event, channels, Date.now(), config.notify.scheduleMs)];
-    this.#write("notifyEvents", [...(this.#read<NotificationEvent[]>("notifyEvents") ?? []), event]);
-    this.#write("notifyStates", states);
-    record.notifications = states.map(notificationView);
-  }
-
-  #notifications(): NotificationState[] {
-    return this.#read<NotificationState[]>("notifyStates") ?? [];
-  }
-
-  /** Attempts every notification due by `now`; each attempt's result is kept on the job. */
-  async #deliverNotifications(record: JobRecord, config: Config, log: Logger, now: number, circuits: CircuitClient): Promise<void> {
-    const states = this.#notifications();
-    if (!states.some((state) => state.status === "pending" && state.nextAttemptAt !== null && state.nextAttemptAt <= now)) return;
-    // Sends go through the `sqs` and `webhook:<host>` breakers; a send an open breaker turns
-    // away is not counted as an attempt, and the notification waits for the breaker.
-    const notifiers = selectNotifiers(config.notify, { queue: eventsQueue(this.env), circuits, subscriptions: durableWebhookSubscriptions(this.env.PROJECTS) });
-    const round = await deliverDue(states, this.#read<NotificationEvent[]>("notifyEvents") ?? [], notifiers, {
-      now,
-      scheduleMs: config.notify.scheduleMs,
-      log,
-      ...(this.#overrides.random ? { random: this.#overrides.random } : {}),
-    });
-    this.#write("notifyStates", round.states);
-    record.notifications = round.states.map(notificationView);
-    this.#save(record);
+    log.warn({ msg: "model processing failed", outcome: "error", attempt: record.attempts, code: failure.code, error: describeFailure(failure) });
   }
 
   /** One alarm serves processing and notifications: it is set for whichever is due first. */
-  async #rearm(): Promise<void> {
-    const record = this.#read<JobRecord>("record");
-    const open = record?.status === "queued" || record?.status === "processing";
-    const processing = open ? (this.#read<number | null>("processingDueAt") ?? null) : null;
-    const notify = nextAlarmAt(this.#notifications());
-    const due = [processing, notify].filter((at): at is number => at !== null);
+  async #arm(): Promise<void> {
+    const due = [this.#state.processingDueAt(), nextAlarmAt(this.#state.deliveries())].filter((at): at is number => at !== null);
     if (due.length === 0) {
-      this.ctx.storage.sql.exec("DELETE FROM state WHERE name = 'alarmAt'");
+      this.#state.setAlarmAt(null);
       await this.ctx.storage.deleteAlarm();
       return;
     }
@@ -386,66 +254,7 @@ export class JobObject extends DurableObject<Env> {
   }
 
   async #setAlarm(at: number): Promise<void> {
-    this.#write("alarmAt", at);
+    this.#state.setAlarmAt(at);
     await this.ctx.storage.setAlarm(at);
   }
-
-  #save(record: JobRecord): void {
-    record.updatedAt = new Date().toISOString();
-    this.#write("record", record);
-  }
-}
-
-function asProcessingError(error: unknown): ProcessingError {
-  if (error instanceof ProcessingError) return error;
-  return new ProcessingError("internal", "Processing failed unexpectedly; the job will be retried.", true, { cause: error });
-}
-
-/** Whose fault a failed storage call was, as the upload path counts it. */
-function storageOutcome(error: unknown): CallOutcome {
-  if (error instanceof StorageError || error instanceof ProcessingError) return error.retryable ? "failure" : "client-error";
-  return "failure";
-}
-
-/** A model the processor refuses (corrupt, unsupported, too large or slow) says nothing about its health. */
-function processorOutcome(error: unknown): CallOutcome {
-  return error instanceof ProcessingError && !error.retryable ? "client-error" : "failure";
-}
-
-/** CircuitOpenError passes through unchanged: being turned away is not a storage failure. */
-function fromStorage(error: unknown, operation: "read" | "write"): ProcessingError | CircuitOpenError {
-  if (error instanceof ProcessingError || error instanceof CircuitOpenError) return error;
-  const retryable = !(error instanceof StorageError) || error.retryable;
-  return new ProcessingError(
-    "storage_unavailable",
-    operation === "read"
-      ? "The model could not be read from storage; the job will be retried."
-      : "The summary could not be written to storage; the job will be retried.",
-    retryable,
-    { cause: error },
-  );
-}
-
-/** Bounds asynchronous processors; web-ifc runs synchronously, so the watchdog alarm covers it. */
-async function withDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new ProcessingError("processing_timeout", `Processing took longer than ${Math.round(timeoutMs / 1000)} s and was stopped. Split the model or contact support.`),
-        ),
-      timeoutMs,
-    );
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
-}
-
-function describe(error: ProcessingError): string {
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-  return `${error.message}${cause}`;
 }

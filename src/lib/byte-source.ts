@@ -27,10 +27,8 @@ export interface StreamSource extends ByteSource {
  * Reads a ReadableStream as a ByteSource. Byte streams (request bodies, IdentityTransformStream
  * and FixedLengthStream readables) are read with workerd's BYOB `readAtLeast`, which copies
  * straight into the caller's buffer in one call per block. Read chunk by chunk, a request body
- * arrives in 4 KiB pieces: measured on 100 MB through wrangler dev, 25 000 reads took 0.44 s
- * against 0.17 s for 1 MiB blocks, and on 1 GB the chunk garbage raised workerd's peak
- * resident memory by 130 MB where reused blocks add 7 MB.
- * Other streams are read chunk by chunk and copied in.
+ * arrives in small pieces, each a fresh buffer left to the GC: slower, and the garbage raises
+ * resident memory (docs/performance.md). Other streams are read chunk by chunk and copied in.
  */
 export function streamSource(stream: ReadableStream<Uint8Array>): StreamSource {
   let byob: ReadableStreamBYOBReader | undefined;

@@ -1,11 +1,10 @@
 const MiB = 1024 * 1024;
 
 /**
- * How web-ifc is sized for a memory budget. The constants were measured here (see
- * docs/processing.md, bench/processing.ts) with OpenModelFromCallback, TAPE_SIZE 1 MiB and
- * MEMORY_LIMIT 16 MiB: the WASM heap starts at 16 MiB and grows by about
- * HEAP_PER_MODEL_BYTE for every byte of STEP text (the per-entity index web-ifc keeps
- * whatever MEMORY_LIMIT says), plus headroom for the vectors the summary asks for.
+ * How web-ifc is sized for a memory budget: the WASM heap has a fixed base and grows by about
+ * HEAP_PER_MODEL_BYTE for every byte of STEP text (the per-entity index web-ifc keeps whatever
+ * MEMORY_LIMIT says), plus headroom for the vectors the summary asks for. The constants come
+ * from bench/processing.ts (docs/performance.md).
  */
 export const HEAP_BASE_BYTES = 24 * MiB;
 export const HEAP_PER_MODEL_BYTE = 0.6;

@@ -23,10 +23,10 @@ let current: Promise<IfcAPI> | undefined;
 let library: Promise<WebIfcLibrary> | undefined;
 
 /**
- * web-ifc's JavaScript (5.9 MB, mostly schema tables) is evaluated on first use, not at startup:
- * evaluated with the rest of the bundle it kept about 35 MB more resident in every isolate (idle
- * workerd under wrangler dev: 200 MB against 165 MB), while only a job object processing a
- * model needs it. The bundler keeps the module in the same bundle and evaluates it lazily.
+ * web-ifc's JavaScript (mostly schema tables) is evaluated on first use, not at startup: only a
+ * job object processing a model needs it, and evaluated at startup it stays resident in every
+ * isolate and slows startup (docs/performance.md). The bundler keeps the module in the same
+ * bundle and evaluates it lazily.
  */
 export function webIfcLibrary(): Promise<WebIfcLibrary> {
   library ??= import("web-ifc").catch((error: unknown) => {

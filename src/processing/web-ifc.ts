@@ -159,10 +159,10 @@ function headerArguments(api: IfcAPI, modelId: number, headerType: number): unkn
 
 /**
  * web-ifc hands out embind vectors of ids: copy them into JS and free the WASM side at once.
- * One embind call per element costs seconds for a 100 MB model (millions of ids), so the
- * vector's storage is copied straight from the heap when its layout checks out
- * (libc++ `std::vector<uint32_t>`: begin and end pointers at the object's address);
- * otherwise element by element.
+ * One embind call per element is far too slow for millions of ids, so the vector's storage
+ * is copied straight from the heap when its layout checks out (libc++
+ * `std::vector<uint32_t>`: begin and end pointers at the object's address); otherwise
+ * element by element.
  */
 function drainIds(api: IfcAPI, vector: Vector<number>): Uint32Array {
   try {

@@ -57,9 +57,8 @@ async function* parts(source: ByteSource, size: number, allocate: () => Uint8Arr
 
 /**
  * A request body for bytes already in memory. Given as a buffer, the runtime keeps a copy alive
- * with the request object until the GC runs: measured on a 1 GB upload into S3 through wrangler
- * dev, workerd peaked at 381 MB with part buffers as bodies (798 MB once the part buffers were
- * reused, which hides the growth from the GC) against 266 MB with streamed, reused parts.
+ * with the request object until the GC runs, so a long upload's parts pile up; streamed from the
+ * reused buffer, nothing stays (docs/performance.md).
  */
 export function bodyStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
   const { readable, writable } = new FixedLengthStream(bytes.byteLength);

@@ -7,11 +7,10 @@ import { bodyStream, fixedSizeParts, unwrapSource, withBoundedBody } from "./par
 export const R2_PART_SIZE = 8 * 1024 * 1024;
 /**
  * A body of known length up to one part goes up with one streamed put; anything longer, or of
- * unknown length, as a multipart upload, one part in flight from one reused buffer. Measured
- * on a 1 GB upload through wrangler dev, local R2 held a streamed put's bytes well past the
- * write: a bare Worker piping the body into put peaked 140 MB above one that only drains it,
- * while the multipart path stayed within 50 MB. In production the two cost the same memory;
- * multipart costs one operation per part.
+ * unknown length, as a multipart upload, one part in flight from one reused buffer. Local R2
+ * (wrangler dev) holds a streamed put's bytes well past the write, while multipart stays flat
+ * (docs/performance.md); in production the two cost the same memory, and multipart one
+ * operation per part.
  */
 export class R2Storage implements ObjectStorage {
   readonly driver = "r2";

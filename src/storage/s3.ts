@@ -1,3 +1,8 @@
+/**
+ * The S3 adapter, longer than our files usually are because every operation of the port
+ * shares one signer, one retry loop and one error mapping; split up, each piece would need
+ * the others' internals.
+ */
 import { AwsClient } from "aws4fetch";
 import { type Logger, logDependencyCall } from "../lib/log";
 import { INLINE_BACKOFF } from "../resilience/backoff";

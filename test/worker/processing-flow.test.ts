@@ -1,6 +1,5 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { JobRecord } from "../../src/jobs/record";
 import type { JobObject } from "../../src/jobs/object";
 import { ProcessingError, type Processor } from "../../src/processing/processor";
 import { isolateMemoryStorage } from "../../src/storage/memory";
@@ -8,6 +7,7 @@ import { StorageError, type ObjectStorage } from "../../src/storage/object-stora
 import { expectProblem } from "../support/problem";
 import { fixture } from "../support/worker";
 import { accepted, getJob, getSummary, jobStub, runAttempt, uniqueProject } from "../support/processing";
+import { JobState } from "../../src/jobs/state";
 
 /** Storage whose reads fail `failures` times with a transient error, then work. */
 function flakyReads(failures: number): (base: ObjectStorage) => ObjectStorage {
@@ -198,12 +198,7 @@ describe("job processing flow (mock processor)", () => {
     const interrupt = () =>
       runInDurableObject(jobStub(jobId), async (_o: JobObject, state) => {
         // What an attempt leaves behind when the isolate dies mid-way: the mark, and the watchdog alarm.
-        const row = state.storage.sql.exec<{ value: string }>("SELECT value FROM state WHERE name = 'record'").one();
-        const record = JSON.parse(row.value) as JobRecord;
-        record.status = "processing";
-        record.attempts += 1;
-        record.attemptStartedAt = new Date().toISOString();
-        state.storage.sql.exec("UPDATE state SET value = ? WHERE name = 'record'", JSON.stringify(record));
+        new JobState(state.storage).startAttempt(Date.now(), Date.now());
         await state.storage.setAlarm(Date.now());
       });
     await interrupt();

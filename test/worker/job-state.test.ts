@@ -1,0 +1,144 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { JobObject } from "../../src/jobs/object";
+import type { AcceptedUpload, JobRecord } from "../../src/jobs/record";
+import { JobState, type PlannedEvent } from "../../src/jobs/state";
+import type { NotificationEvent } from "../../src/notify/events";
+import type { ModelSummary } from "../../src/processing/summary";
+import { jobStub, uniqueProject } from "../support/processing";
+
+function newJob(projectId = uniqueProject()): { record: JobRecord; reply: AcceptedUpload } {
+  const jobId = crypto.randomUUID();
+  const at = new Date().toISOString();
+  const file = { name: "m.ifc", size: 10, sha256: "0".repeat(64), schema: "IFC4" };
+  return {
+    record: {
+      jobId,
+      projectId,
+      status: "queued",
+      file,
+      objectKey: `projects/${projectId}/models/${jobId}/m.ifc`,
+      attempts: 0,
+      notifications: [],
+      requestId: "r-1",
+      createdAt: at,
+      updatedAt: at,
+    },
+    reply: { jobId, projectId, status: "queued", file, links: { self: `/v1/jobs/${jobId}` } },
+  };
+}
+
+function planned(jobId: string, type: NotificationEvent["type"], extra: Partial<NotificationEvent> = {}): PlannedEvent {
+  const event = {
+    id: `${jobId}:${type}`,
+    type,
+    createdAt: new Date().toISOString(),
+    projectId: "p",
+    jobId,
+    file: { name: "m.ifc", size: 10, sha256: "0", schema: "IFC4" },
+    summary: null,
+    requestId: "r-1",
+    ...extra,
+  } satisfies NotificationEvent;
+  return { event, deliveries: [{ eventId: event.id, eventType: type, channel: "webhook", status: "pending", attempts: 0, nextAttemptAt: Date.now() }] };
+}
+
+const summary: ModelSummary = {
+  schema: "IFC4",
+  entityCount: 1,
+  header: { fileName: null, timeStamp: null, originatingSystem: null, preprocessorVersion: null, description: [] },
+  project: null,
+  storeys: [],
+  counts: { IFCWALL: 1 },
+  materials: [],
+  processor: { engine: "mock", version: "0", durationMs: 1 },
+};
+
+describe("job object state", () => {
+  it("grants exactly one of two reservations made at once", async () => {
+    const stub = jobStub(crypto.randomUUID());
+    const now = Date.now();
+    const answers = await Promise.all([stub.reserve("p-a", now), stub.reserve("p-b", now)]);
+    expect(answers.map((answer) => answer.state).sort()).toEqual(["in-progress", "reserved"]);
+  });
+
+  it("writes reply, record, the uploaded event and the alarm together on accept", async () => {
+    const { record, reply } = newJob();
+    const stub = jobStub(record.jobId);
+    expect(await stub.reserve(record.projectId, Date.now())).toEqual({ state: "reserved" });
+    await stub.accept(record, reply);
+    await runInDurableObject(stub, async (_object: JobObject, state) => {
+      const jobState = new JobState(state.storage);
+      expect(jobState.reply()).toEqual(reply);
+      expect(jobState.reservation()).toBeNull();
+      expect(jobState.record()).toMatchObject({ jobId: record.jobId, status: "queued", attempts: 0 });
+      expect(jobState.deliveries().map((d) => [d.eventType, d.status])).toEqual([["model.uploaded", "pending"]]);
+      expect(await state.storage.getAlarm()).toBe(jobState.alarmAt());
+    });
+    expect(await stub.reserve(record.projectId, Date.now())).toMatchObject({ state: "accepted", reply });
+  });
+
+  it("keeps the first acceptance when accept is called again", async () => {
+    const { record, reply } = newJob();
+    const stub = jobStub(record.jobId);
+    await stub.accept(record, reply);
+    await stub.accept({ ...record, file: { ...record.file, name: "other.ifc" } }, { ...reply, file: { ...reply.file, name: "other.ifc" } });
+    expect((await stub.record())?.file.name).toBe("m.ifc");
+  });
+
+  it("sees either nothing or the whole acceptance when its alarm runs during accept", async () => {
+    const { record, reply } = newJob();
+    const stub = jobStub(record.jobId);
+    await runInDurableObject(stub, (_object: JobObject, state) => state.storage.setAlarm(Date.now()));
+    const [, ran] = await Promise.all([stub.accept(record, reply), runDurableObjectAlarm(stub)]);
+    expect(ran).toBe(true);
+    const stored = await stub.record();
+    expect(stored).toMatchObject({ status: "queued", attempts: 0 });
+    expect(stored?.notifications.map((n) => n.event)).toEqual(["model.uploaded"]);
+    await runInDurableObject(stub, async (_object: JobObject, state) => {
+      expect(await state.storage.getAlarm()).not.toBeNull();
+    });
+  });
+
+  it("leaves the previous state whole when a write of a finished attempt fails part way", async () => {
+    const { record, reply } = newJob();
+    await runInDurableObject(jobStub(record.jobId), (_object: JobObject, state) => {
+      const jobState = new JobState(state.storage);
+      jobState.accept(record, reply, Date.now(), planned(record.jobId, "model.uploaded"));
+      jobState.startAttempt(Date.now(), Date.now() + 60_000);
+      const before = jobState.record();
+      // The record's update and the event row succeed; the delivery row after them breaks a
+      // NOT NULL constraint (a fault injected through bad data: SQLite itself refuses the row).
+      const broken = planned(record.jobId, "model.processed");
+      const [delivery] = broken.deliveries;
+      if (!delivery) throw new Error("planned() makes one delivery");
+      const faulty = { ...broken, deliveries: [{ ...delivery, channel: null as unknown as "webhook" }] };
+      expect(() => jobState.endAttempt({ kind: "succeeded", summary, event: faulty }, Date.now())).toThrow(/NOT NULL/);
+      expect(jobState.record()).toEqual(before);
+      expect(jobState.record()?.status).toBe("processing");
+      expect(jobState.events().map((event) => event.type)).toEqual(["model.uploaded"]);
+    });
+  });
+
+  it("moves a job kept in the old key-value table into the typed tables", async () => {
+    const { record, reply } = newJob();
+    await runInDurableObject(jobStub(record.jobId), (_object: JobObject, state) => {
+      const sql = state.storage.sql;
+      sql.exec("DROP TABLE schema_version");
+      for (const table of ["deliveries", "events", "job", "reply", "reservation", "alarm"]) sql.exec(`DELETE FROM ${table}`);
+      sql.exec("CREATE TABLE state (name TEXT PRIMARY KEY, value TEXT NOT NULL)");
+      const event = planned(record.jobId, "model.uploaded");
+      const put = (name: string, value: unknown) => sql.exec("INSERT INTO state (name, value) VALUES (?, ?)", name, JSON.stringify(value));
+      put("record", { ...record, status: "processing", attempts: 2, attemptStartedAt: new Date(1_000).toISOString() });
+      put("reply", reply);
+      put("processingDueAt", 5_000);
+      put("notifyEvents", [event.event]);
+      put("notifyStates", [{ ...event.deliveries[0], status: "delivered", attempts: 1, nextAttemptAt: null }]);
+      const migrated = new JobState(state.storage);
+      expect(migrated.record()).toMatchObject({ status: "processing", attempts: 2, attemptStartedAt: new Date(1_000).toISOString() });
+      expect(migrated.reply()).toEqual(reply);
+      expect(migrated.deliveries()).toEqual([expect.objectContaining({ eventType: "model.uploaded", status: "delivered", attempts: 1 })]);
+      expect(sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'state'").one().n).toBe(0);
+    });
+  });
+});
