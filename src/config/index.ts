@@ -45,6 +45,13 @@ export type SettingName =
   | keyof typeof processingSettings.shape
   | keyof typeof circuitSettings.shape;
 
+const GROUPS = [serviceSettings, authSettings, ingestSettings, storageSettings, notifySettings, processingSettings, circuitSettings];
+
+/** Every setting the service reads, each once (groups may share one, such as the AWS credentials). */
+export const SETTING_NAMES: readonly SettingName[] = [
+  ...new Set(["ENVIRONMENT", ...GROUPS.flatMap((group) => Object.keys(group.shape))]),
+] as SettingName[];
+
 /** Settings given as strings, as wrangler passes vars and secrets (tests override some). */
 export type SettingValues = Partial<Record<SettingName, string>>;
 

@@ -99,7 +99,9 @@ describe("source layout", () => {
   it("keeps source files small, or says at the top why not", () => {
     const long = [...graph.keys()].filter((file) => {
       const text = readFileSync(file, "utf8");
-      return text.split("\n").length > 260 && !/^\/\*\*?[^]*?longer than/.test(text);
+      const lines = text.trimEnd().split("\n").length;
+      const firstComment = /^\/\*\*?([^]*?)\*\//.exec(text)?.[1] ?? "";
+      return lines > 260 && !firstComment.includes("longer than");
     });
     expect(long.map((file) => relative(projectRoot, file))).toEqual([]);
   });

@@ -1,4 +1,5 @@
 import { expect } from "vitest";
+import type { ProblemBody } from "../../src/lib/problem";
 
 /**
  * The problem types' base URL as the API contract states it (DESIGN.md, README), written here
@@ -7,15 +8,7 @@ import { expect } from "vitest";
 export const PROBLEM_TYPE_BASE = "https://docs.ifc-ingest.example/problems/";
 
 /** An RFC 9457 problem as the service renders it. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance: string;
-  requestId: string;
-  [extension: string]: unknown;
-}
+export type Problem = ProblemBody;
 
 /** Stack frames ("at f (file.ts:1:2)"), file positions and error class prefixes a client must never see. */
 const INTERNALS = /\bat [^\s"]+ \(|\bat [^\s"]+:\d+:\d+|\.(?:ts|js|mjs):\d+|\b\w*Error: /;

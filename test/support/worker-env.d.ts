@@ -21,3 +21,9 @@ declare namespace Cloudflare {
     durableNamespaces: "JobObject" | "ProjectObject" | "CircuitObject";
   }
 }
+
+/** Vite's raw imports (the README, read by the documentation tests). */
+declare module "*?raw" {
+  const text: string;
+  export default text;
+}
