@@ -124,9 +124,16 @@ function storageOutcome(error: unknown): CallOutcome {
   return "failure";
 }
 
-/** A model the processor refuses (corrupt, unsupported, too large or slow) says nothing about its health. */
-function processorOutcome(error: unknown): CallOutcome {
-  return error instanceof ProcessingError && !error.retryable ? "client-error" : "failure";
+/**
+ * Only the processor's own trouble counts against its breaker. A processor turns whatever
+ * reading a model caused (a refusal, a parse error, an unexpected exception on odd content)
+ * into a ProcessingError of the model's: five bad uploads must not turn every tenant's jobs
+ * away. What counts: a processor that could not start or whose input was damaged
+ * (fault "infrastructure"), and anything that escaped it unclassified (a crash).
+ */
+export function processorOutcome(error: unknown): CallOutcome {
+  if (error instanceof ProcessingError) return error.fault === "infrastructure" ? "failure" : "client-error";
+  return "failure";
 }
 
 /** CircuitOpenError passes through unchanged: being turned away is not a storage failure. */

@@ -22,16 +22,26 @@ export const FAILURE_CODES = [
 ] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];
 
+/**
+ * Whose fault a failure is. Only `infrastructure` (the processor could not start, the job's
+ * copy of the model is damaged) speaks of the processor's health and counts against its
+ * breaker; anything the model's content caused is the model's, a job failure at most.
+ */
+export type FailureFault = "model" | "infrastructure";
+
 /** A failure with a code a client can act on; `retryable` ones are tried again later. */
 export class ProcessingError extends Error {
+  readonly fault: FailureFault;
+
   constructor(
     readonly code: FailureCode,
     message: string,
     readonly retryable = false,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; fault?: FailureFault },
   ) {
     super(message, options);
     this.name = "ProcessingError";
+    this.fault = options?.fault ?? "model";
   }
 }
 

@@ -65,7 +65,7 @@ async function loadApi(): Promise<{ api: IfcAPI; library: WebIfcLibrary }> {
   try {
     return { api: await ifcApi(), library: await webIfcLibrary() };
   } catch (error) {
-    throw new ProcessingError("internal", "The model reader could not start; the job will be retried.", true, { cause: error });
+    throw new ProcessingError("internal", "The model reader could not start; the job will be retried.", true, { cause: error, fault: "infrastructure" });
   }
 }
 

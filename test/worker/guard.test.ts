@@ -255,11 +255,11 @@ describe("guard", () => {
 
   it("lists webhook hosts next to the fixed dependencies once they were used", async () => {
     const h = harness();
-    await h.client.guard("webhook:hooks.example.com", async () => "delivered", { timeoutMs: 1000 });
-    await h.client.guard("webhook:hooks.example.com", async () => "delivered", { timeoutMs: 1000 });
+    await h.client.guard("webhook:p1:hooks.example.com", async () => "delivered", { timeoutMs: 1000 });
+    await h.client.guard("webhook:p1:hooks.example.com", async () => "delivered", { timeoutMs: 1000 });
     await h.settled();
-    expect(await h.client.knownKeys()).toEqual(["storage", "sqs", "processor", "webhook:hooks.example.com"]);
-    expect((await h.client.snapshots()).map((s) => s.key)).toContain("webhook:hooks.example.com");
+    expect(await h.client.knownKeys()).toEqual(["storage", "sqs", "processor", "webhook:p1:hooks.example.com"]);
+    expect((await h.client.snapshots()).map((s) => s.key)).toContain("webhook:p1:hooks.example.com");
   });
 
   it("rejects a key that is not a dependency", async () => {

@@ -6,7 +6,7 @@ import { isolateMemoryStorage } from "../../src/storage/memory";
 import { StorageError, type ObjectStorage } from "../../src/storage/object-storage";
 import { expectProblem } from "../support/problem";
 import { fixture } from "../support/worker";
-import { accepted, getJob, getSummary, jobStub, runAttempt, uniqueProject } from "../support/processing";
+import { accepted, getJob, getSummary, jobStub, modelChunkRows, runAttempt, uniqueProject } from "../support/processing";
 import { JobState } from "../../src/jobs/state";
 
 /** Storage whose reads fail `failures` times with a transient error, then work. */
@@ -55,10 +55,7 @@ describe("job processing flow (mock processor)", () => {
     await expectNoAlarmAfterNotifications(jobId);
     expect((await getSummary(projectId, jobId)).status).toBe(200);
     // The job's private copy of the model is gone once it is done.
-    const chunks = await runInDurableObject(jobStub(jobId), (_o: JobObject, state) =>
-      state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM model_chunks").one().n,
-    );
-    expect(chunks).toBe(0);
+    expect(await modelChunkRows(jobId)).toBe(0);
     // A stray alarm after the end changes nothing.
     await runInDurableObject(jobStub(jobId), (_o: JobObject, state) => state.storage.setAlarm(Date.now()));
     await runDurableObjectAlarm(jobStub(jobId));
@@ -96,17 +93,20 @@ describe("job processing flow (mock processor)", () => {
     const projectId = uniqueProject();
     const jobId = await accepted(projectId, await fixture("example.ifc"), "example.ifc");
     const storage = flakyReads(2);
+    // Backoff long enough that the runtime does not run the retry's alarm by itself before the
+    // test looks at it: base 60 s, so the first retry waits half of that with random() = 0.5.
+    const env = { PROCESSING_RETRY_BASE_MS: "60000", PROCESSING_RETRY_CAP_MS: "600000" };
     const before = Date.now();
-    await runAttempt(jobId, { storage, random: () => 0.5 });
+    await runAttempt(jobId, { storage, random: () => 0.5, env });
     let job = (await getJob(projectId, jobId)).body;
     expect(job).toMatchObject({ status: "processing", attempts: 1 });
     expect(job.error).toBeUndefined();
-    // Full jitter: half of min(cap 100, base 10 * 2^0) with random() = 0.5.
     const next = await scheduledAlarm(jobId);
-    expect(next).toBeGreaterThanOrEqual(before + 5);
+    expect(next).toBeGreaterThanOrEqual(before + 30_000);
+    expect(next).toBeLessThan(Date.now() + 30_000 + 1_000);
     expect(Date.parse(job.nextAttemptAt ?? "")).toBe(next);
 
-    await runAttempt(jobId, { storage, random: () => 0.5 });
+    await runAttempt(jobId, { storage, random: () => 0.5, env });
     job = (await getJob(projectId, jobId)).body;
     expect(job).toMatchObject({ status: "processing", attempts: 2 });
 
