@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixturesDir } from "../setup/fixture-server.ts";
+import { expectProblem } from "../support/problem.ts";
 import { type DevServer, devToken, startDevServer } from "../support/node/dev-server.ts";
 
 const run = promisify(execFile);
@@ -102,6 +103,6 @@ describe("npm run dev", () => {
       headers: { authorization: `Bearer ${token}` },
       body: "ISO-10303-21;",
     });
-    expect(response.status).toBe(403);
+    await expectProblem(response, 403, "forbidden");
   });
 });
