@@ -62,6 +62,7 @@ async function guardedProcess(deps: AttemptDeps, record: JobRecord, permit: Perm
   const storageCall = { timeoutMs: config.resilience.storageTimeoutMs, classify: storageOutcome };
   const report = deps.onProgress ?? (() => undefined);
   let work: () => Promise<ModelSummary>;
+  let copied: string | null = null;
   if (processor.input === "stream") {
     // The stream engine reads the stored object itself, once: each (re)opening of it is one
     // guarded storage call; the bytes stream in after, with no copy.
@@ -83,7 +84,7 @@ async function guardedProcess(deps: AttemptDeps, record: JobRecord, permit: Perm
     } catch (error) {
       throw fromStorage(error, "read");
     }
-    checkSha256(await chunks.sha256(), record);
+    copied = checkSha256(await chunks.sha256(), record);
     report({ phase: "parsing", bytesDone: 0, bytesTotal: size });
     work = () => processor.process(chunks.source(size), { onProgress: progressRecorder("parsing", report) });
   }
@@ -103,7 +104,8 @@ async function guardedProcess(deps: AttemptDeps, record: JobRecord, permit: Perm
     timeoutMs: timeoutMs + PROCESSOR_GUARD_GRACE_MS,
     classify: processorOutcome,
   });
-  const sha256 = checkSha256(summary.file.sha256, record);
+  // The stream engine hashed the stored bytes in its pass; a copy was hashed before processing.
+  const sha256 = copied ?? checkSha256(summary.file.sha256, record);
   const body = new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`);
   try {
     await circuits.guard(
