@@ -206,7 +206,7 @@ export class JobObject extends DurableObject<Env> {
         log,
       );
       const storage = this.#overrides.storage?.(configured) ?? configured;
-      const { summary, sha256 } = await processModel({ config, circuits, storage, processor, chunks: this.#chunks }, record, permit);
+      const { summary, sha256 } = await processModel({ config, circuits, storage, processor, chunks: this.#chunks, onProgress: (p) => this.#state.setProgress(p) }, record, permit);
       const processed = { ...record, status: "succeeded" as const, attempts: attempt, summary, file: { ...record.file, sha256 } };
       const event = await this.#outbox(config).plan("model.processed", processed, Date.now());
       this.#state.endAttempt({ kind: "succeeded", summary, file: processed.file, event }, Date.now());

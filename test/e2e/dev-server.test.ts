@@ -75,7 +75,7 @@ describe("npm run dev", () => {
     });
   });
 
-  it("summarises the uploaded model with web-ifc, matching the reference", async () => {
+  it("summarises the uploaded model with the stream engine, matching the reference", async () => {
     const upload = await fetch(`${server.url}/v1/projects/demo/models?filename=duplex.ifc`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}` },
@@ -92,7 +92,7 @@ describe("npm run dev", () => {
     };
     const reference = referenceFor("duplex.ifc");
     expect(summary.entityCount).toBe(reference.entities);
-    expect(summary.processor.engine).toBe("web-ifc");
+    expect(summary.processor.engine).toBe("stream");
     expect(summary.materials.map((m) => [m.name, m.associatedObjects]).sort()).toEqual([...reference.materials].sort());
   });
 
