@@ -1,6 +1,7 @@
 import { s3Upload } from "./s3-upload.ts";
 import { processing } from "./processing.ts";
 import { uploadMemory } from "./upload-memory.ts";
+import { uploadSessions } from "./upload-sessions.ts";
 
 export interface Benchmark {
   name: string;
@@ -8,4 +9,4 @@ export interface Benchmark {
   run(): Promise<void>;
 }
 
-export const benchmarks: Benchmark[] = [uploadMemory, s3Upload, processing];
+export const benchmarks: Benchmark[] = [uploadMemory, s3Upload, processing, uploadSessions];

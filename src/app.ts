@@ -13,6 +13,7 @@ import { CircuitClient } from "./circuits/client";
 import { liveness, readiness } from "./routes/health";
 import { jobs } from "./routes/jobs";
 import { models } from "./routes/models";
+import { uploads } from "./routes/uploads";
 import { webhooks } from "./routes/webhooks";
 import { loggedStorage } from "./storage/logged-storage";
 import { ops } from "./routes/ops";
@@ -70,6 +71,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   app.route("/", readiness);
   app.use("/v1/*", requireCaller);
   app.route("/v1/projects", models);
+  app.route("/v1/projects", uploads);
   app.route("/v1/projects", webhooks);
   app.route("/v1/projects", projectJobs);
   app.route("/v1/jobs", jobs);

@@ -3,5 +3,6 @@ import { createApp } from "./app";
 export { CircuitObject } from "./circuits/object";
 export { JobObject } from "./jobs/object";
 export { ProjectObject } from "./projects/object";
+export { UploadSessionObject } from "./uploads/session-object";
 
 export default createApp();

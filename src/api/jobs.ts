@@ -10,7 +10,14 @@ export const FileInfoSchema = z
   .object({
     name: z.string().openapi({ example: "duplex.ifc" }),
     size: z.int().nonnegative().openapi({ example: 2380763 }),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/).openapi({ example: "9f2c0d5e8a1b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5" }),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .nullable()
+      .openapi({
+        description: "Computed on the way in for direct uploads; for upload sessions the declared one, or null until the processing pass has hashed the stored model.",
+        example: "9f2c0d5e8a1b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5",
+      }),
     schema: z.string().openapi({ example: "IFC2X3" }),
   })
   .openapi("FileInfo");
@@ -69,6 +76,7 @@ export const AcceptedUploadSchema = z
     status: z.literal("queued"),
     file: FileInfoSchema,
     links: z.object({ self: z.string().openapi({ example: "/v1/jobs/6f1c2b9e-4d0a-4f7e-9a51-2a8c3e7d9b10" }) }),
+    upload: z.object({ uploadId: z.string() }).optional().openapi({ description: "Present when the model came through an upload session." }),
   })
   .openapi("AcceptedUpload");
 

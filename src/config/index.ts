@@ -8,6 +8,7 @@ import { type GroupResult, type SettingsContext, blankToUndefined, defineSetting
 import { type NotifyConfig, notifySettings } from "../notify/settings";
 import { type ProcessingConfig, processingSettings } from "../processing/settings";
 import { type StorageConfig, storageSettings } from "../storage/settings";
+import { type UploadSessionConfig, uploadSessionSettings } from "../uploads/settings";
 
 export type { NotifyConfig } from "../notify/settings";
 export type { ProcessingConfig } from "../processing/settings";
@@ -25,7 +26,8 @@ const serviceSettings = defineSettings({
 /** The whole validated configuration: each area's part, composed from the groups that own them. */
 export type Config = { environment: Environment } & { logLevel: LogLevel } & AuthConfig &
   IngestConfig &
-  StorageConfig & { notify: NotifyConfig } & { processing: ProcessingConfig } & { resilience: ResilienceConfig };
+  StorageConfig &
+  UploadSessionConfig & { notify: NotifyConfig } & { processing: ProcessingConfig } & { resilience: ResilienceConfig };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -41,6 +43,7 @@ export type SettingName =
   | keyof typeof authSettings.shape
   | keyof typeof ingestSettings.shape
   | keyof typeof storageSettings.shape
+  | keyof typeof uploadSessionSettings.shape
   | keyof typeof notifySettings.shape
   | keyof typeof processingSettings.shape
   | keyof typeof circuitSettings.shape;
@@ -80,14 +83,15 @@ function parseConfig(env: ConfigSource): Config {
   const auth = parseGroup(authSettings, env, context);
   const ingest = parseGroup(ingestSettings, env, context);
   const storage = parseGroup(storageSettings, env, context);
+  const uploads = parseGroup(uploadSessionSettings, env, context);
   const notify = parseGroup(notifySettings, env, context);
   const processing = parseGroup(processingSettings, env, context);
   const circuits = parseGroup(circuitSettings, env, context);
-  const results: GroupResult<unknown>[] = [service, auth, ingest, storage, notify, processing, circuits];
+  const results: GroupResult<unknown>[] = [service, auth, ingest, storage, uploads, notify, processing, circuits];
   // Groups that share a setting (AWS credentials) report its problem once.
   const problems = new Set(environment.success ? [] : environment.error.issues.map((issue) => `ENVIRONMENT: ${issue.message}`));
   for (const result of results) if (!result.ok) for (const problem of result.problems) problems.add(problem);
-  if (!environment.success || !service.ok || !auth.ok || !ingest.ok || !storage.ok || !notify.ok || !processing.ok || !circuits.ok) {
+  if (!environment.success || !service.ok || !auth.ok || !ingest.ok || !storage.ok || !uploads.ok || !notify.ok || !processing.ok || !circuits.ok) {
     throw new ConfigError([...problems]);
   }
   return {
@@ -96,6 +100,7 @@ function parseConfig(env: ConfigSource): Config {
     ...auth.value,
     ...ingest.value,
     ...storage.value,
+    ...uploads.value,
     ...notify.value,
     ...processing.value,
     ...circuits.value,

@@ -111,7 +111,8 @@ async function pump(
   }
 }
 
-function acceptHeader(verdict: SniffResult): string {
+/** The schema of an IFC verdict; the direct upload's 415/422 problem for any other. */
+export function acceptHeader(verdict: SniffResult): string {
   switch (verdict.kind) {
     case "ifc":
       return verdict.schema;

@@ -29,7 +29,13 @@ export interface AttemptDeps {
  * the outcome. Throws ProcessingError (the model's or a dependency's failure) or
  * CircuitOpenError (turned away: not the job's failure).
  */
-export async function processModel(deps: AttemptDeps, record: JobRecord, permit: Permit): Promise<ModelSummary> {
+export interface ProcessedModel {
+  summary: ModelSummary;
+  /** SHA-256 (hex) of the stored model, from the job's copy. */
+  sha256: string;
+}
+
+export async function processModel(deps: AttemptDeps, record: JobRecord, permit: Permit): Promise<ProcessedModel> {
   try {
     return await guardedProcess(deps, record, permit);
   } finally {
@@ -38,7 +44,7 @@ export async function processModel(deps: AttemptDeps, record: JobRecord, permit:
   }
 }
 
-async function guardedProcess(deps: AttemptDeps, record: JobRecord, permit: Permit): Promise<ModelSummary> {
+async function guardedProcess(deps: AttemptDeps, record: JobRecord, permit: Permit): Promise<ProcessedModel> {
   const { config, circuits, storage, processor, chunks } = deps;
   const size = record.file.size;
   // Decided from the size alone, before any copy or parse.
@@ -54,6 +60,7 @@ async function guardedProcess(deps: AttemptDeps, record: JobRecord, permit: Perm
   } catch (error) {
     throw fromStorage(error, "read");
   }
+  const sha256 = await checkedSha256(chunks, record);
   const timeoutMs = config.processing.timeoutMs;
   const run = () =>
     withDeadline(
@@ -85,7 +92,24 @@ async function guardedProcess(deps: AttemptDeps, record: JobRecord, permit: Perm
   } catch (error) {
     throw fromStorage(error, "write");
   }
-  return summary;
+  return { summary, sha256 };
+}
+
+/**
+ * The stored model's SHA-256, from the job's copy. An upload session's bytes went to storage
+ * without passing the Worker: its hash is known only from here, and one the client declared
+ * must match. A direct upload's hash was computed on the way in, so this checks the stored copy.
+ */
+async function checkedSha256(chunks: ModelChunks, record: JobRecord): Promise<string> {
+  const computed = await chunks.sha256();
+  const recorded = record.file.sha256?.toLowerCase();
+  if (recorded !== undefined && recorded !== computed) {
+    throw new ProcessingError(
+      "checksum_mismatch",
+      `The stored model's SHA-256 is ${computed}, not the ${recorded} declared for it. Upload the file again.`,
+    );
+  }
+  return computed;
 }
 
 /** Anything thrown that is neither the model's fault nor a breaker's answer: retried as internal. */

@@ -81,6 +81,17 @@ export class ModelChunks {
     };
   }
 
+  /** SHA-256 (hex) of the copy, read row by row: one pass, one chunk in memory at a time. */
+  async sha256(): Promise<string> {
+    const digest = new crypto.DigestStream("SHA-256");
+    const writer = digest.getWriter();
+    for (const row of this.sql.exec<{ data: ArrayBuffer }>("SELECT data FROM model_chunks ORDER BY idx")) {
+      await writer.write(new Uint8Array(row.data));
+    }
+    await writer.close();
+    return Array.from(new Uint8Array(await digest.digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
   clear(): void {
     this.sql.exec("DELETE FROM model_chunks");
   }

@@ -187,10 +187,10 @@ export class JobObject extends DurableObject<Env> {
         log,
       );
       const storage = this.#overrides.storage?.(configured) ?? configured;
-      const summary = await processModel({ config, circuits, storage, processor, chunks: this.#chunks }, record, permit);
-      const processed = { ...record, status: "succeeded" as const, attempts: attempt, summary };
+      const { summary, sha256 } = await processModel({ config, circuits, storage, processor, chunks: this.#chunks }, record, permit);
+      const processed = { ...record, status: "succeeded" as const, attempts: attempt, summary, file: { ...record.file, sha256 } };
       const event = await this.#outbox(config).plan("model.processed", processed, Date.now());
-      this.#state.endAttempt({ kind: "succeeded", summary, event }, Date.now());
+      this.#state.endAttempt({ kind: "succeeded", summary, file: processed.file, event }, Date.now());
       this.#chunks.clear();
       const { durationMs: processingMs, heapBytes } = summary.processor;
       log.info({ msg: "model processed", outcome: "ok", attempt, durationMs: Date.now() - started, processingMs, heapBytes, entityCount: summary.entityCount });

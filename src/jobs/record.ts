@@ -7,7 +7,12 @@ export type JobStatus = "queued" | "processing" | "succeeded" | "failed";
 export interface FileInfo {
   name: string;
   size: number;
-  sha256: string;
+  /**
+   * Computed on the way in for direct uploads; for upload sessions the SHA-256 the client
+   * declared, or null. The processing pass hashes the stored model: it fills a null one, and
+   * one that differs fails the job with checksum_mismatch.
+   */
+  sha256: string | null;
   schema: string;
 }
 
@@ -54,6 +59,8 @@ export interface AcceptedUpload {
   status: "queued";
   file: FileInfo;
   links: { self: string };
+  /** Present when the model came through an upload session. */
+  upload?: { uploadId: string };
 }
 
 export type JobView = Omit<JobRecord, "objectKey" | "requestId" | "attemptStartedAt" | "lostAttempts">;

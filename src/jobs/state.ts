@@ -5,7 +5,7 @@
 import type { NotificationEvent } from "../notify/events";
 import type { NotificationState } from "../notify/schedule";
 import type { ModelSummary } from "../processing/summary";
-import type { AcceptedUpload, JobError, JobRecord, JobStatus } from "./record";
+import type { AcceptedUpload, FileInfo, JobError, JobRecord, JobStatus } from "./record";
 import { migrate } from "./state-schema";
 
 type JobRow = {
@@ -45,7 +45,7 @@ export interface PlannedEvent {
 
 /** How an attempt ended, as the job records it. */
 export type AttemptEnd =
-  | { kind: "succeeded"; summary: ModelSummary; event: PlannedEvent }
+  | { kind: "succeeded"; summary: ModelSummary; file: FileInfo; event: PlannedEvent }
   | { kind: "failed"; error: JobError; event: PlannedEvent }
   | { kind: "retry"; at: number }
   /** Turned away by a breaker: the attempt is not counted and status goes back to what it was. */
@@ -163,9 +163,10 @@ export class JobState {
       switch (end.kind) {
         case "succeeded":
           this.#sql.exec(
-            `UPDATE job SET status = 'succeeded', summary = ?, attempt_started_at = NULL, next_attempt_at = NULL,
+            `UPDATE job SET status = 'succeeded', summary = ?, file = ?, attempt_started_at = NULL, next_attempt_at = NULL,
                processing_due_at = NULL, updated_at = ?`,
             JSON.stringify(end.summary),
+            JSON.stringify(end.file),
             updatedAt,
           );
           this.#addEvent(end.event);

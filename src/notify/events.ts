@@ -8,7 +8,7 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export interface EventFile {
   name: string;
   size: number;
-  sha256: string;
+  sha256: string | null;
   schema: string;
 }
 

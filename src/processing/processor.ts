@@ -17,6 +17,7 @@ export const FAILURE_CODES = [
   "model_too_large",
   "processing_timeout",
   "storage_unavailable",
+  "checksum_mismatch",
   "internal",
 ] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];

@@ -4,6 +4,8 @@ import { JobIndex, type JobListQuery } from "./job-index";
 import type { EventType } from "../notify/events";
 import type { WebhookTarget } from "../notify/webhook";
 import { generateSecret } from "../notify/webhook-signature";
+import type { SessionListing } from "../uploads/session-record";
+import { type ListingPage, UploadIndex } from "../uploads/upload-index";
 
 /** What the API shows of a subscription: never the secret. */
 export interface WebhookSubscriptionView {
@@ -35,14 +37,17 @@ interface WebhookRow {
 
 /**
  * One object per project (idFromName(projectId)): holds the project's webhook subscription
- * (a single row: a project has at most one; a PUT replaces it) and the index of its jobs.
+ * (a single row: a project has at most one; a PUT replaces it) and the indexes that list its
+ * jobs and its upload sessions.
  */
 export class ProjectObject extends DurableObject<Env> {
   readonly #jobs: JobIndex;
+  readonly #uploads: UploadIndex;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#jobs = new JobIndex(ctx.storage.sql);
+    this.#uploads = new UploadIndex(ctx.storage.sql);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS webhook (
       singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
       subscription_id TEXT NOT NULL,
@@ -118,6 +123,15 @@ export class ProjectObject extends DurableObject<Env> {
 
   async listJobs(query: JobListQuery): Promise<JobList> {
     return this.#jobs.list(query);
+  }
+
+  /** Written by each upload session object when its status changes. */
+  async recordUpload(listing: SessionListing): Promise<void> {
+    this.#uploads.record(listing);
+  }
+
+  async listUploads(limit: number, cursor: string | undefined, now: number): Promise<ListingPage> {
+    return this.#uploads.list(limit, cursor, now);
   }
 
   #view(projectId: string): WebhookSubscriptionView {

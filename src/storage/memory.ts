@@ -1,9 +1,11 @@
+import { MemoryMultipart } from "./memory-multipart";
 import type { ByteRange, ObjectBody, ObjectHead, ObjectStorage, PutOptions } from "./object-storage";
 
 /** For tests and local runs without R2: objects live in this isolate's memory. */
 export class MemoryStorage implements ObjectStorage {
   readonly driver = "memory";
   readonly #objects = new Map<string, Uint8Array>();
+  readonly multipart = new MemoryMultipart((key, bytes) => this.#objects.set(key, bytes));
 
   async put(key: string, body: ReadableStream<Uint8Array>, _options?: PutOptions): Promise<ObjectHead> {
     const chunks: Uint8Array[] = [];

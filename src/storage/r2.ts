@@ -1,6 +1,7 @@
 import type { ByteRange, ObjectBody, ObjectHead, ObjectStorage, PutOptions } from "./object-storage";
 import { StorageError } from "./object-storage";
 import { type BufferBudget, PartBuffers, isolateBufferBudget } from "./buffer-budget";
+import { R2Multipart } from "./r2-multipart";
 import { bodyStream, fixedSizeParts, unwrapSource, withBoundedBody } from "./parts";
 
 /** R2 needs equal-sized parts (all but the last) of at least 5 MiB. */
@@ -14,12 +15,15 @@ export const R2_PART_SIZE = 8 * 1024 * 1024;
  */
 export class R2Storage implements ObjectStorage {
   readonly driver = "r2";
+  readonly multipart: R2Multipart;
 
   constructor(
     private readonly bucket: R2Bucket,
     private readonly partSize = R2_PART_SIZE,
     private readonly bufferBudget: BufferBudget = isolateBufferBudget(),
-  ) {}
+  ) {
+    this.multipart = new R2Multipart(bucket, bufferBudget);
+  }
 
   async put(key: string, body: ReadableStream<Uint8Array>, options: PutOptions = {}): Promise<ObjectHead> {
     const httpMetadata = options.contentType ? { contentType: options.contentType } : undefined;

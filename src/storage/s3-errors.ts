@@ -80,6 +80,8 @@ export interface S3ErrorClass {
 export function classifyS3Error(status: number, s3Code: string): S3ErrorClass {
   if (CREDENTIAL_CODES.has(s3Code) || s3Code.startsWith("KMS.")) return { code: "credentials", retryable: false };
   if (s3Code === "NoSuchBucket") return { code: "missing-bucket", retryable: false };
+  if (s3Code === "NoSuchUpload") return { code: "no-such-upload", retryable: false };
+  if (s3Code === "InvalidPart" || s3Code === "InvalidPartOrder" || s3Code === "EntityTooSmall") return { code: "invalid-part", retryable: false };
   if (THROTTLE_CODES.has(s3Code) || status === 429 || status === 503) return { code: "throttled", retryable: true };
   if (SERVER_CODES.has(s3Code) || status >= 500) return { code: "unavailable", retryable: true };
   return { code: "rejected", retryable: false };

@@ -12,6 +12,7 @@ import type { ByteRange, ObjectBody, ObjectHead, ObjectStorage, PutOptions } fro
 import { StorageError } from "./object-storage";
 import { type BufferBudget, PartBuffers, isolateBufferBudget } from "./buffer-budget";
 import { bodyStream, fixedSizeParts, unwrapSource, withBoundedBody } from "./parts";
+import { S3Multipart } from "./s3-multipart";
 import { S3StorageError, escapeXml, parseS3Error, s3ResponseError, s3TransportError, xmlText } from "./s3-errors";
 import { toHex } from "../lib/hex";
 
@@ -88,6 +89,7 @@ export class S3Storage implements ObjectStorage {
   readonly #runtime: S3Runtime;
   readonly #timeouts: S3Timeouts;
   readonly #base: string;
+  readonly multipart: S3Multipart;
 
   constructor(settings: S3Settings, runtime: S3Runtime) {
     this.#settings = settings;
@@ -103,6 +105,14 @@ export class S3Storage implements ObjectStorage {
       retries: 0,
     });
     this.#base = bucketUrl(settings);
+    this.multipart = new S3Multipart({
+      client: this.#client,
+      url: (key, query) => this.#url(key, query),
+      encryptionHeaders: () => this.#encryptionHeaders(),
+      send: (operation, url, init, kind, abort) =>
+        this.#send(operation, url, init, kind === "request" ? this.#timeouts.requestMs : this.#timeouts.transferMs, { abort }),
+      retrying: (operation, call, abort) => this.#retrying(operation, call, abort),
+    });
   }
 
   async put(key: string, body: ReadableStream<Uint8Array>, options: PutOptions = {}): Promise<ObjectHead> {

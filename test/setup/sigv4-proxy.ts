@@ -1,14 +1,15 @@
 // A SigV4-verifying reverse proxy in front of s3rver (which checks only the access key id).
 // Every request's signature is recomputed with AWS's own signer (@smithy/signature-v4) and
 // a mismatch is answered like S3 does: 403 <Error><Code>SignatureDoesNotMatch</Code>.
-// It also records every request and implements AbortMultipartUpload, which s3rver 3.7 lacks,
-// so tests can assert what was sent and that no multipart upload was left behind.
-import { Sha256 } from "@aws-crypto/sha256-js";
-import { SignatureV4 } from "@smithy/signature-v4";
+// Presigned (query-signed) requests are verified the same way, with the signer's presign, and
+// refused once X-Amz-Expires has passed. It also records every request and supplies what
+// s3rver 3.7 lacks, as S3 does it: AbortMultipartUpload and ListParts (s3rver answers 405 to
+// both) and the ETag, order and size checks of CompleteMultipartUpload (s3rver checks none).
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { type IncomingMessage, request as httpRequest, type Server, type ServerResponse, createServer } from "node:http";
-import { join } from "node:path";
+import { checkCompletion, listParts, uploadDir, uploadsOnDisk } from "./s3rver-multipart.ts";
+import { header, verifyPresigned, verifySignature } from "./sigv4-verify.ts";
 import type { FaultRule, PendingUpload, RecordedRequest, S3Operation, UploadsReport } from "../support/s3-peer-info.ts";
 
 export type { FaultRule, PendingUpload, RecordedRequest, S3Operation };
@@ -29,9 +30,6 @@ export interface SigV4Proxy {
   pendingUploads(): PendingUpload[];
   close(): Promise<void>;
 }
-
-const AUTH_PATTERN =
-  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
 
 export async function startSigV4Proxy(options: ProxyOptions): Promise<SigV4Proxy> {
   const recorded: RecordedRequest[] = [];
@@ -71,6 +69,7 @@ export async function startSigV4Proxy(options: ProxyOptions): Promise<SigV4Proxy
       contentSha256: header(req, "x-amz-content-sha256"),
       bytes: body.byteLength,
       signature: "missing",
+      presigned: url.searchParams.has("X-Amz-Signature"),
       status: 0,
       startedAt,
       endedAt: 0,
@@ -84,9 +83,10 @@ export async function startSigV4Proxy(options: ProxyOptions): Promise<SigV4Proxy
       sendError(res, status, code, message);
     };
 
-    const verdict = await verifySignature(req, url, body, options.credentials);
+    const verdict = entry.presigned ? await verifyPresigned(req, url, options.credentials) : await verifySignature(req, url, body, options.credentials);
     entry.signature = verdict;
     if (verdict === "missing") return reply(403, "AccessDenied", "Anonymous access is not allowed.");
+    if (verdict === "expired") return reply(403, "AccessDenied", "Request has expired");
     if (verdict === "unknown-key") return reply(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
     if (verdict === "mismatch") {
       return reply(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.");
@@ -122,6 +122,18 @@ export async function startSigV4Proxy(options: ProxyOptions): Promise<SigV4Proxy
       entry.status = 204;
       res.writeHead(204).end();
       return;
+    }
+
+    if (operation === "ListParts") {
+      const listing = listParts(options.s3rverDirectory, bucket, key, url.searchParams);
+      if (listing === null) return reply(404, "NoSuchUpload", "The specified multipart upload does not exist.");
+      entry.status = 200;
+      res.writeHead(200, { "content-type": "application/xml" }).end(listing);
+      return;
+    }
+    if (operation === "CompleteMultipartUpload") {
+      const refusal = checkCompletion(options.s3rverDirectory, bucket, url.searchParams.get("uploadId") ?? "", body.toString("utf8"));
+      if (refusal) return reply(refusal.status, refusal.code, refusal.message);
     }
 
     const upstream = await forward(options.upstream, req, url, body);
@@ -199,73 +211,12 @@ function classify(method: string, key: string, query: URLSearchParams): S3Operat
     case "DELETE":
       return query.has("uploadId") ? "AbortMultipartUpload" : "DeleteObject";
     case "GET":
-      return "GetObject";
+      return query.has("uploadId") ? "ListParts" : "GetObject";
     case "HEAD":
       return "HeadObject";
     default:
       return "Other";
   }
-}
-
-/** Recomputes the signature with @smithy/signature-v4 from what the request declares it signed. */
-async function verifySignature(
-  req: IncomingMessage,
-  url: URL,
-  body: Buffer,
-  credentials: Record<string, string>,
-): Promise<RecordedRequest["signature"]> {
-  const match = AUTH_PATTERN.exec(header(req, "authorization") ?? "");
-  if (!match) return "missing";
-  const [, accessKeyId = "", , region = "", service = "", signedHeaderList = "", signature = ""] = match;
-  const secretAccessKey = credentials[accessKeyId];
-  if (secretAccessKey === undefined) return "unknown-key";
-  const amzDate = header(req, "x-amz-date") ?? "";
-  const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
-  if (!date) return "mismatch";
-  const signingDate = new Date(`${date[1]}-${date[2]}-${date[3]}T${date[4]}:${date[5]}:${date[6]}Z`);
-
-  const signedHeaders = signedHeaderList.split(";");
-  const headers: Record<string, string> = {};
-  for (const name of signedHeaders) {
-    const value = header(req, name);
-    if (value === null) return "mismatch";
-    headers[name] = value;
-  }
-  const query: Record<string, string | string[]> = {};
-  for (const [name, value] of url.searchParams) {
-    const seen = query[name];
-    query[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
-  }
-  // S3 signs the key URI-encoded once: rebuild that from the decoded path, as S3 does.
-  const path = url.pathname
-    .split("/")
-    .map((segment) => encodeRfc3986(decodeURIComponent(segment)))
-    .join("/");
-  const signer = new SignatureV4({
-    credentials: { accessKeyId, secretAccessKey },
-    region,
-    service,
-    sha256: Sha256,
-    uriEscapePath: false,
-    applyChecksum: false,
-  });
-  const signed = await signer.sign(
-    { method: req.method ?? "GET", protocol: "http:", hostname: url.hostname, path, query, headers, body },
-    { signingDate, signingRegion: region, signingService: service, signableHeaders: new Set(signedHeaders) },
-  );
-  const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? ""))?.[1];
-  const expectedHeaders = /SignedHeaders=([^,]+)/.exec(String(signed.headers.authorization ?? ""))?.[1];
-  return expected === signature && expectedHeaders === signedHeaderList ? "valid" : "mismatch";
-}
-
-function encodeRfc3986(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-function header(req: IncomingMessage, name: string): string | null {
-  const value = req.headers[name];
-  if (value === undefined) return null;
-  return Array.isArray(value) ? value.join(",") : value;
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -310,17 +261,4 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
   const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>${requestId}</RequestId></Error>`;
   res.writeHead(status, { "content-type": "application/xml", "x-amz-request-id": requestId });
   res.end(xml);
-}
-
-/** s3rver keeps an unfinished multipart upload as a folder `<dir>/<bucket>/._S3rver_uploads/<uploadId>`. */
-function uploadDir(root: string, bucket: string, uploadId: string): string {
-  return join(root, bucket, "._S3rver_uploads", uploadId);
-}
-
-function uploadsOnDisk(root: string): string[] {
-  if (!existsSync(root)) return [];
-  return readdirSync(root).flatMap((bucket) => {
-    const dir = join(root, bucket, "._S3rver_uploads");
-    return existsSync(dir) ? readdirSync(dir) : [];
-  });
 }

@@ -31,6 +31,7 @@ export type S3Operation =
   | "CreateMultipartUpload"
   | "CompleteMultipartUpload"
   | "AbortMultipartUpload"
+  | "ListParts"
   | "GetObject"
   | "HeadObject"
   | "DeleteObject"
@@ -53,8 +54,10 @@ export type RecordedRequest = {
   /** x-amz-content-sha256 as sent: a hex hash, UNSIGNED-PAYLOAD, or null. */
   contentSha256: string | null;
   bytes: number;
-  /** The proxy's verdict on the signature. */
-  signature: "valid" | "mismatch" | "unknown-key" | "missing";
+  /** The proxy's verdict on the signature (header or presigned query). */
+  signature: "valid" | "mismatch" | "unknown-key" | "missing" | "expired";
+  /** Whether the request was authorised by a presigned URL (query signing). */
+  presigned: boolean;
   status: number;
   /** ms since the proxy started: when the request began to arrive, and when the answer was sent. */
   startedAt: number;

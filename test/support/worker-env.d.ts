@@ -4,6 +4,7 @@ declare namespace Cloudflare {
     CIRCUITS: DurableObjectNamespace<import("../../src/index").CircuitObject>;
     MODELS?: R2Bucket;
     PROJECTS: DurableObjectNamespace<import("../../src/index").ProjectObject>;
+    UPLOADS: DurableObjectNamespace<import("../../src/index").UploadSessionObject>;
     FIXTURES_URL: string;
     FAUXQS_URL: string;
     FAUXQS_CONTROL_URL: string;
@@ -18,7 +19,7 @@ declare namespace Cloudflare {
   }
   interface GlobalProps {
     mainModule: typeof import("../../src/index");
-    durableNamespaces: "JobObject" | "ProjectObject" | "CircuitObject";
+    durableNamespaces: "JobObject" | "ProjectObject" | "CircuitObject" | "UploadSessionObject";
   }
 }
 

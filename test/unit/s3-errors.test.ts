@@ -48,7 +48,9 @@ describe("S3 error responses", () => {
     [502, "Http502", "unavailable", true],
     [400, "RequestTimeout", "unavailable", true],
     [400, "InvalidArgument", "rejected", false],
-    [404, "NoSuchUpload", "rejected", false],
+    [404, "NoSuchUpload", "no-such-upload", false],
+    [400, "InvalidPart", "invalid-part", false],
+    [400, "EntityTooSmall", "invalid-part", false],
   ];
   for (const [status, s3Code, code, retryable] of cases) {
     it(`maps ${status} ${s3Code} to ${code}${retryable ? ", retryable" : ", not retryable"}`, () => {

@@ -113,7 +113,7 @@ describe("job object state", () => {
       const [delivery] = broken.deliveries;
       if (!delivery) throw new Error("planned() makes one delivery");
       const faulty = { ...broken, deliveries: [{ ...delivery, channel: null as unknown as "webhook" }] };
-      expect(() => jobState.endAttempt({ kind: "succeeded", summary, event: faulty }, Date.now())).toThrow(/NOT NULL/);
+      expect(() => jobState.endAttempt({ kind: "succeeded", summary, file: record.file, event: faulty }, Date.now())).toThrow(/NOT NULL/);
       expect(jobState.record()).toEqual(before);
       expect(jobState.record()?.status).toBe("processing");
       expect(jobState.events().map((event) => event.type)).toEqual(["model.uploaded"]);

@@ -1,0 +1,182 @@
+import { Hono } from "hono";
+import type { Context } from "hono";
+import type { AppEnv } from "../http/context";
+import { mayAccessProject } from "../http/context";
+import { ProblemError } from "../lib/problem";
+import { validate } from "../http/validation";
+import { jobLink } from "../jobs/record";
+import { CompletionFailed, completeSession } from "../uploads/complete-session";
+import { createSession } from "../uploads/create-session";
+import { partInRange, uploadPart } from "../uploads/part-upload";
+import { closedProblem } from "../uploads/problems";
+import {
+  completeBody,
+  createSessionBody,
+  idempotencyHeaders,
+  listQuery,
+  partHeaders,
+  partParams,
+  projectParams,
+  sessionParams,
+} from "../uploads/schemas";
+import { idempotentUploadId, listUploads, sessionStub, visibleSession } from "../uploads/session-client";
+import { type SessionView, createdView, publicStatus, sessionLink } from "../uploads/session-record";
+import { guardedStorage, multipartOf } from "../uploads/storage-calls";
+
+function granted(c: Context<AppEnv>, projectId: string): void {
+  if (!mayAccessProject(c.var.caller, projectId)) {
+    throw new ProblemError({ status: 403, slug: "forbidden", title: "Forbidden", detail: `The token does not grant access to project ${projectId}.` });
+  }
+}
+
+const guardedFor = (c: Context<AppEnv>) => guardedStorage(c.var.circuits, c.var.config.resilience.storageTimeoutMs, c.var.log);
+
+/** Resumable upload sessions: parts straight to S3 (presigned) or through the part endpoint. */
+export const uploads = new Hono<AppEnv>()
+  .post("/:projectId/uploads", validate("param", projectParams), validate("header", idempotencyHeaders), validate("json", createSessionBody), async (c) => {
+    const { projectId } = c.req.valid("param");
+    granted(c, projectId);
+    const { "idempotency-key": key } = c.req.valid("header");
+    const body = c.req.valid("json");
+    const uploadId = key ? await idempotentUploadId(projectId, key) : crypto.randomUUID();
+    const { session, replayed } = await createSession(
+      {
+        stub: sessionStub(c.env.UPLOADS, uploadId),
+        multipart: multipartOf(c.var.storage),
+        guarded: guardedFor(c),
+        maxUploadBytes: c.var.config.maxUploadBytes,
+        ttlMs: c.var.config.uploads.sessionTtlMs,
+        now: () => new Date(),
+      },
+      { projectId, uploadId, filename: body.filename, size: body.size, sha256: body.sha256, idempotent: key !== undefined },
+    );
+    const view = createdView(session);
+    c.header("Location", view.links.self);
+    if (replayed) c.header("Idempotent-Replayed", "true");
+    return c.json(view, 201);
+  })
+  .get("/:projectId/uploads", validate("param", projectParams), validate("query", listQuery), async (c) => {
+    const { projectId } = c.req.valid("param");
+    granted(c, projectId);
+    const { limit, cursor } = c.req.valid("query");
+    return c.json(await listUploads(c.env.PROJECTS, projectId, limit, cursor));
+  })
+  .get("/:projectId/uploads/:uploadId", validate("param", sessionParams), async (c) => {
+    const { projectId, uploadId } = c.req.valid("param");
+    granted(c, projectId);
+    const { session, parts: confirmed } = await visibleSession(c.env.UPLOADS, projectId, uploadId);
+    const status = publicStatus(session, Date.now());
+    const multipart = multipartOf(c.var.storage);
+    // An open session's parts come from the store: what a crashed client needs to resume.
+    const parts =
+      status === "open"
+        ? ((await guardedFor(c)("list the parts", (signal) => multipart.listParts(session.objectKey, session.storageUploadId, { signal }))) ?? confirmed)
+        : confirmed;
+    const view: SessionView = {
+      uploadId,
+      projectId,
+      filename: session.filename,
+      status,
+      size: session.size,
+      partSize: session.partSize,
+      partCount: session.partCount,
+      parts,
+      createdAt: session.createdAt,
+      expiresAt: session.expiresAt,
+      ...(status === "completed" ? { jobId: session.jobId } : {}),
+      links: { self: sessionLink(projectId, uploadId), ...(status === "completed" ? { job: jobLink(session.jobId) } : {}) },
+    };
+    return c.json(view);
+  })
+  .delete("/:projectId/uploads/:uploadId", validate("param", sessionParams), async (c) => {
+    const { projectId, uploadId } = c.req.valid("param");
+    granted(c, projectId);
+    const { stub, session } = await visibleSession(c.env.UPLOADS, projectId, uploadId);
+    const closed = await stub.close(Date.now());
+    if (!closed.closed) {
+      if (closed.status === "aborted") return c.body(null, 204);
+      throw closedProblem(closed.status);
+    }
+    try {
+      const multipart = multipartOf(c.var.storage);
+      await guardedFor(c)("abort the upload", (signal) => multipart.abort(session.objectKey, session.storageUploadId, { signal }));
+      await stub.cleanedUp();
+    } catch (error) {
+      // The session is closed either way; its alarm keeps trying to abort the store's upload.
+      c.var.log.warn({ msg: "storage abort of a deleted session deferred to its alarm", component: "uploads", error: String(error) });
+    }
+    return c.body(null, 204);
+  })
+  .get("/:projectId/uploads/:uploadId/parts/:partNumber", validate("param", partParams), async (c) => {
+    const { projectId, uploadId, partNumber } = c.req.valid("param");
+    granted(c, projectId);
+    const { session } = await visibleSession(c.env.UPLOADS, projectId, uploadId);
+    const status = publicStatus(session, Date.now());
+    if (status !== "open") throw closedProblem(status);
+    partInRange(session, partNumber);
+    const multipart = multipartOf(c.var.storage);
+    if (multipart.presignPart) {
+      const ttl = c.var.config.uploads.partUrlTtlSeconds;
+      const url = await multipart.presignPart(session.objectKey, session.storageUploadId, partNumber, ttl);
+      const expiresAt = new Date(Math.min(Date.now() + ttl * 1000, Date.parse(session.expiresAt))).toISOString();
+      return c.json({ url, method: "PUT" as const, headers: {}, expiresAt });
+    }
+    const url = new URL(`${sessionLink(projectId, uploadId)}/parts/${partNumber}`, c.req.url).toString();
+    const headers = { authorization: c.req.header("authorization") ?? "", "content-type": "application/octet-stream" };
+    return c.json({ url, method: "PUT" as const, headers, expiresAt: session.expiresAt });
+  })
+  .put("/:projectId/uploads/:uploadId/parts/:partNumber", validate("param", partParams), validate("header", partHeaders), async (c) => {
+    const { projectId, uploadId, partNumber } = c.req.valid("param");
+    granted(c, projectId);
+    const { stub, session } = await visibleSession(c.env.UPLOADS, projectId, uploadId);
+    const status = publicStatus(session, Date.now());
+    if (status !== "open") {
+      await c.req.raw.body?.cancel().catch(() => undefined);
+      throw closedProblem(status);
+    }
+    const part = await uploadPart(multipartOf(c.var.storage), guardedFor(c), session, partNumber, c.req.raw.body, c.req.valid("header")["content-length"]);
+    const after = await stub.confirmPart(part, Date.now());
+    if (after !== "open" && after !== "completing") throw closedProblem(after);
+    c.header("ETag", part.etag);
+    return c.json(part);
+  })
+  .post("/:projectId/uploads/:uploadId/complete", validate("param", sessionParams), validate("header", idempotencyHeaders), validate("json", completeBody), async (c) => {
+    const { projectId, uploadId } = c.req.valid("param");
+    granted(c, projectId);
+    const { stub, parts: confirmed } = await visibleSession(c.env.UPLOADS, projectId, uploadId);
+    const claim = await stub.beginCompletion(Date.now());
+    if (claim.state === "done") {
+      c.header("Location", claim.reply.links.self);
+      c.header("Idempotent-Replayed", "true");
+      return c.json(claim.reply, 202);
+    }
+    if (claim.state === "busy") {
+      throw new ProblemError({
+        status: 409,
+        slug: "upload-completing",
+        title: "Conflict",
+        detail: "This upload session is being completed by another request; retry to get its job.",
+        headers: { "Retry-After": "5" },
+      });
+    }
+    if (claim.state === "closed") throw closedProblem(claim.status);
+    const storage = c.var.storage;
+    try {
+      const done = await completeSession(
+        { storage, multipart: multipartOf(storage), jobs: c.var.jobs, guarded: guardedFor(c), log: c.var.log, requestId: c.var.requestId, now: () => new Date() },
+        claim.session,
+        confirmed,
+        c.req.valid("json").parts,
+      );
+      await stub.endCompletion({ kind: "accepted", reply: done.reply, parts: done.parts });
+      c.header("Location", done.reply.links.self);
+      return c.json(done.reply, 202);
+    } catch (error) {
+      if (!(error instanceof CompletionFailed)) {
+        await stub.endCompletion({ kind: "retry" });
+        throw error;
+      }
+      await stub.endCompletion(error.retryable ? { kind: "retry" } : { kind: "rejected" });
+      throw error.problem;
+    }
+  });
