@@ -15,8 +15,9 @@ export const FileInfoSchema = z
       .regex(/^[0-9a-f]{64}$/)
       .nullable()
       .openapi({
-        description: "Computed on the way in for direct uploads; for upload sessions the declared one, or null until the processing pass has hashed the stored model.",
         example: "9f2c0d5e8a1b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5",
+        description:
+          "Computed on the way in for direct uploads. For upload sessions the declared SHA-256, or null until the processing pass has hashed the stored model.",
       }),
     schema: z.string().openapi({ example: "IFC2X3" }),
   })
@@ -76,7 +77,6 @@ export const AcceptedUploadSchema = z
     status: z.literal("queued"),
     file: FileInfoSchema,
     links: z.object({ self: z.string().openapi({ example: "/v1/jobs/6f1c2b9e-4d0a-4f7e-9a51-2a8c3e7d9b10" }) }),
-    upload: z.object({ uploadId: z.string() }).optional().openapi({ description: "Present when the model came through an upload session." }),
   })
   .openapi("AcceptedUpload");
 

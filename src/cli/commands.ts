@@ -34,7 +34,7 @@ export async function showJob(client: IngestClient, term: Terminal, jobId: strin
     ["Project", job.projectId],
     ["Status", paintStatus(term, job)],
     ["File", `${job.file.name} (${formatBytes(job.file.size)}, ${job.file.schema})`],
-    ["SHA-256", job.file.sha256 ?? "not yet computed"],
+    ["SHA-256", job.file.sha256 ?? "(computed while processing)"],
     ["Attempts", String(job.attempts)],
     ["Created", job.createdAt],
     ["Updated", job.updatedAt],

@@ -37,17 +37,16 @@ interface WebhookRow {
 
 /**
  * One object per project (idFromName(projectId)): holds the project's webhook subscription
- * (a single row: a project has at most one; a PUT replaces it) and the indexes that list its
- * jobs and its upload sessions.
+ * (a single row: a project has at most one; a PUT replaces it) and the index of its jobs.
  */
 export class ProjectObject extends DurableObject<Env> {
-  readonly #jobs: JobIndex;
   readonly #uploads: UploadIndex;
+  readonly #jobs: JobIndex;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#jobs = new JobIndex(ctx.storage.sql);
     this.#uploads = new UploadIndex(ctx.storage.sql);
+    this.#jobs = new JobIndex(ctx.storage.sql);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS webhook (
       singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
       subscription_id TEXT NOT NULL,
@@ -112,6 +111,15 @@ export class ProjectObject extends DurableObject<Env> {
     );
   }
 
+  /** Written by each upload session object when its status changes. */
+  async recordUpload(listing: SessionListing): Promise<void> {
+    this.#uploads.record(listing);
+  }
+
+  async listUploads(limit: number, cursor: string | undefined, now: number): Promise<ListingPage> {
+    return this.#uploads.list(limit, cursor, now);
+  }
+
   /** The job's current view, pushed by its job object; an older view than held is ignored. */
   async indexJob(item: JobListItem): Promise<void> {
     this.#jobs.put(item);
@@ -123,15 +131,6 @@ export class ProjectObject extends DurableObject<Env> {
 
   async listJobs(query: JobListQuery): Promise<JobList> {
     return this.#jobs.list(query);
-  }
-
-  /** Written by each upload session object when its status changes. */
-  async recordUpload(listing: SessionListing): Promise<void> {
-    this.#uploads.record(listing);
-  }
-
-  async listUploads(limit: number, cursor: string | undefined, now: number): Promise<ListingPage> {
-    return this.#uploads.list(limit, cursor, now);
   }
 
   #view(projectId: string): WebhookSubscriptionView {
