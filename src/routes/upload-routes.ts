@@ -102,7 +102,7 @@ export const putPart = createRoute({
   },
   responses: {
     200: { description: "Stored; the ETag (also in the ETag header) goes into the completion.", headers: { ETag: { description: "The part's ETag.", schema: { type: "string" } } }, content: json(partReply) },
-    ...problemResponses(...COMMON_PROBLEMS, "forbidden", "not-found", "upload-closed", "invalid-part", "length-required", "upload-interrupted", "upload-capacity", ...STORAGE),
+    ...problemResponses(...COMMON_PROBLEMS, "forbidden", "not-found", "upload-closed", "invalid-part", "length-required", "upload-interrupted", "upload-stalled", "upload-capacity", ...STORAGE),
   },
 });
 
@@ -129,6 +129,7 @@ export const completeUpload = createRoute({
       "not-ifc",
       "unsupported-schema",
       "invalid-step-header",
+      "job-unavailable",
       ...STORAGE,
     ),
   },
