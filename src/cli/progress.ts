@@ -1,5 +1,5 @@
 import cliProgress from "cli-progress";
-import { formatBytes, formatRate } from "./format";
+import { formatBytes, formatDuration, formatRate } from "./format";
 import type { Terminal } from "./terminal";
 
 export interface FileProgress {
@@ -21,12 +21,11 @@ export class UploadProgress {
     this.#bars = terminal.interactive
       ? new cliProgress.MultiBar(
           {
-            format: " {name} |{bar}| {percentage}% {done}/{size} {speed} ETA {eta_formatted}",
+            format: " {name} |{bar}| {percentage}% {done}/{size} {speed} ETA {remaining}",
             barsize: 24,
             hideCursor: true,
             clearOnComplete: false,
             stopOnComplete: false,
-            etaBuffer: 50,
             fps: 8,
             stream: process.stderr,
           },
@@ -40,7 +39,13 @@ export class UploadProgress {
     let value = alreadyThere;
     let sent = 0;
     const label = name.length > 28 ? `${name.slice(0, 25)}...` : name.padEnd(28);
-    const payload = () => ({ name: label, done: formatBytes(value), size: formatBytes(size), speed: formatRate(sent, Date.now() - started) });
+    // Rate and ETA over this run so far: steadier than the library's window of recent updates,
+    // which parallel parts make bursty.
+    const payload = () => {
+      const elapsed = Date.now() - started;
+      const eta = sent > 0 ? formatDuration(((size - value) / sent) * elapsed) : "-";
+      return { name: label, done: formatBytes(value), size: formatBytes(size), speed: formatRate(sent, elapsed), remaining: eta };
+    };
     const bar = this.#bars?.create(Math.max(size, 1), value, payload());
     return {
       add: (bytes) => {

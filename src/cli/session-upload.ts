@@ -50,7 +50,7 @@ export async function uploadInSession(client: IngestClient, file: LocalFile, opt
       { uploadId: created.uploadId, projectId, serviceUrl, path: file.path, size: file.size, mtimeMs: file.mtimeMs, partSize: created.partSize, partCount: created.partCount, createdAt: new Date().toISOString() },
       file,
     );
-    state = { uploadId: created.uploadId, status: "open", size: created.size, partSize: created.partSize, partCount: created.partCount, parts: [] };
+    state = await client.getUpload(projectId, created.uploadId);
   }
   const session = state;
   const etags = new Map<number, string>();

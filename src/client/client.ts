@@ -2,7 +2,7 @@ import type { z } from "zod";
 import type { AcceptedUploadSchema, Job, JobList } from "../api/jobs";
 import type { ModelSummarySchema } from "../api/summary";
 import { ApiError } from "./problem";
-import type { CreateUploadRequest, PartTarget, UploadedPart, UploadSession, UploadSessionState } from "./upload-session-types";
+import type { CreateUploadRequest, PartTarget, UploadedPart, UploadSession, UploadSessionList, UploadSessionState } from "./upload-session-types";
 
 export type AcceptedUpload = z.infer<typeof AcceptedUploadSchema>;
 export type ModelSummary = z.infer<typeof ModelSummarySchema>;
@@ -86,6 +86,10 @@ export class IngestClient {
 
   createUpload(projectId: string, request: CreateUploadRequest): Promise<UploadSession> {
     return this.#json<UploadSession>("POST", `/v1/projects/${enc(projectId)}/uploads`, { body: JSON.stringify(request), headers: { "content-type": "application/json" } }, 201);
+  }
+
+  listUploads(projectId: string, query: { limit?: number; cursor?: string } = {}): Promise<UploadSessionList> {
+    return this.#json<UploadSessionList>("GET", `/v1/projects/${enc(projectId)}/uploads${search(query)}`);
   }
 
   getUpload(projectId: string, uploadId: string): Promise<UploadSessionState> {

@@ -70,6 +70,8 @@ const uploadModel = createRoute({
       "unsupported-content-type",
       "unsupported-schema",
       "invalid-step-header",
+      "upload-stalled",
+      "job-unavailable",
       "storage-unavailable",
       "upload-capacity",
       "circuit-open",

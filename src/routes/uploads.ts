@@ -1,27 +1,17 @@
-import { Hono } from "hono";
 import type { Context } from "hono";
 import type { AppEnv } from "../http/context";
 import { mayAccessProject } from "../http/context";
 import { ProblemError } from "../lib/problem";
-import { validate } from "../http/validation";
+import { openApiRouter } from "../http/openapi-app";
 import { jobLink } from "../jobs/record";
 import { CompletionFailed, completeSession } from "../uploads/complete-session";
 import { createSession } from "../uploads/create-session";
 import { partInRange, uploadPart } from "../uploads/part-upload";
 import { closedProblem } from "../uploads/problems";
-import {
-  completeBody,
-  createSessionBody,
-  idempotencyHeaders,
-  listQuery,
-  partHeaders,
-  partParams,
-  projectParams,
-  sessionParams,
-} from "../uploads/schemas";
 import { idempotentUploadId, listUploads, sessionStub, visibleSession } from "../uploads/session-client";
 import { type SessionView, createdView, publicStatus, sessionLink } from "../uploads/session-record";
 import { guardedStorage, multipartOf } from "../uploads/storage-calls";
+import { completeUpload, createUpload, deleteUpload, getUpload, listUploadsRoute, partTarget, putPart } from "./upload-routes";
 
 function granted(c: Context<AppEnv>, projectId: string): void {
   if (!mayAccessProject(c.var.caller, projectId)) {
@@ -32,8 +22,8 @@ function granted(c: Context<AppEnv>, projectId: string): void {
 const guardedFor = (c: Context<AppEnv>) => guardedStorage(c.var.circuits, c.var.config.resilience.storageTimeoutMs, c.var.log);
 
 /** Resumable upload sessions: parts straight to S3 (presigned) or through the part endpoint. */
-export const uploads = new Hono<AppEnv>()
-  .post("/:projectId/uploads", validate("param", projectParams), validate("header", idempotencyHeaders), validate("json", createSessionBody), async (c) => {
+export const uploads = openApiRouter()
+  .openapi(createUpload, async (c) => {
     const { projectId } = c.req.valid("param");
     granted(c, projectId);
     const { "idempotency-key": key } = c.req.valid("header");
@@ -55,13 +45,13 @@ export const uploads = new Hono<AppEnv>()
     if (replayed) c.header("Idempotent-Replayed", "true");
     return c.json(view, 201);
   })
-  .get("/:projectId/uploads", validate("param", projectParams), validate("query", listQuery), async (c) => {
+  .openapi(listUploadsRoute, async (c) => {
     const { projectId } = c.req.valid("param");
     granted(c, projectId);
     const { limit, cursor } = c.req.valid("query");
-    return c.json(await listUploads(c.env.PROJECTS, projectId, limit, cursor));
+    return c.json(await listUploads(c.env.PROJECTS, projectId, limit, cursor), 200);
   })
-  .get("/:projectId/uploads/:uploadId", validate("param", sessionParams), async (c) => {
+  .openapi(getUpload, async (c) => {
     const { projectId, uploadId } = c.req.valid("param");
     granted(c, projectId);
     const { session, parts: confirmed } = await visibleSession(c.env.UPLOADS, projectId, uploadId);
@@ -86,9 +76,9 @@ export const uploads = new Hono<AppEnv>()
       ...(status === "completed" ? { jobId: session.jobId } : {}),
       links: { self: sessionLink(projectId, uploadId), ...(status === "completed" ? { job: jobLink(session.jobId) } : {}) },
     };
-    return c.json(view);
+    return c.json(view, 200);
   })
-  .delete("/:projectId/uploads/:uploadId", validate("param", sessionParams), async (c) => {
+  .openapi(deleteUpload, async (c) => {
     const { projectId, uploadId } = c.req.valid("param");
     granted(c, projectId);
     const { stub, session } = await visibleSession(c.env.UPLOADS, projectId, uploadId);
@@ -107,7 +97,7 @@ export const uploads = new Hono<AppEnv>()
     }
     return c.body(null, 204);
   })
-  .get("/:projectId/uploads/:uploadId/parts/:partNumber", validate("param", partParams), async (c) => {
+  .openapi(partTarget, async (c) => {
     const { projectId, uploadId, partNumber } = c.req.valid("param");
     granted(c, projectId);
     const { session } = await visibleSession(c.env.UPLOADS, projectId, uploadId);
@@ -119,13 +109,13 @@ export const uploads = new Hono<AppEnv>()
       const ttl = c.var.config.uploads.partUrlTtlSeconds;
       const url = await multipart.presignPart(session.objectKey, session.storageUploadId, partNumber, ttl);
       const expiresAt = new Date(Math.min(Date.now() + ttl * 1000, Date.parse(session.expiresAt))).toISOString();
-      return c.json({ url, method: "PUT" as const, headers: {}, expiresAt });
+      return c.json({ url, method: "PUT" as const, headers: {}, expiresAt }, 200);
     }
     const url = new URL(`${sessionLink(projectId, uploadId)}/parts/${partNumber}`, c.req.url).toString();
     const headers = { authorization: c.req.header("authorization") ?? "", "content-type": "application/octet-stream" };
-    return c.json({ url, method: "PUT" as const, headers, expiresAt: session.expiresAt });
+    return c.json({ url, method: "PUT" as const, headers, expiresAt: session.expiresAt }, 200);
   })
-  .put("/:projectId/uploads/:uploadId/parts/:partNumber", validate("param", partParams), validate("header", partHeaders), async (c) => {
+  .openapi(putPart, async (c) => {
     const { projectId, uploadId, partNumber } = c.req.valid("param");
     granted(c, projectId);
     const { stub, session } = await visibleSession(c.env.UPLOADS, projectId, uploadId);
@@ -138,9 +128,9 @@ export const uploads = new Hono<AppEnv>()
     const after = await stub.confirmPart(part, Date.now());
     if (after !== "open" && after !== "completing") throw closedProblem(after);
     c.header("ETag", part.etag);
-    return c.json(part);
+    return c.json(part, 200);
   })
-  .post("/:projectId/uploads/:uploadId/complete", validate("param", sessionParams), validate("header", idempotencyHeaders), validate("json", completeBody), async (c) => {
+  .openapi(completeUpload, async (c) => {
     const { projectId, uploadId } = c.req.valid("param");
     granted(c, projectId);
     const { stub, parts: confirmed } = await visibleSession(c.env.UPLOADS, projectId, uploadId);
