@@ -1,7 +1,7 @@
 import type { BufferBudget } from "./buffer-budget";
 import { streamSource } from "../lib/byte-source";
 import { partPool } from "./part-pool";
-import { bodyStream } from "./parts";
+import { SourceStreamError, bodyStream } from "./parts";
 import { StorageError, type MultipartCallOptions, type MultipartSessions, type ObjectHead, type PartRef, type StoredPart } from "./object-storage";
 
 /**
@@ -35,6 +35,8 @@ export class R2Multipart implements MultipartSessions {
         buffer = filled.buffer;
         if (filled.end !== size) throw new RangeError(`part ${partNumber} ended after ${filled.end} of its ${size} bytes`);
         if ((await source.fill(new Uint8Array(1), 0, 1)).end > 0) throw new RangeError(`part ${partNumber} is longer than its ${size} bytes`);
+      } catch (error) {
+        throw error instanceof RangeError ? error : new SourceStreamError(error);
       } finally {
         source.release();
       }
