@@ -46,7 +46,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/e2e/**/*.test.ts", "test/node/**/*.test.ts"],
+          include: ["test/e2e/**/*.test.ts", "test/node/**/*.test.ts", "test/browser/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

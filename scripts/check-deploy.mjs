@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CONSOLE_BUDGET_GZIP_KIB, consoleSize } from "./console-size.mjs";
 
 const MAX_GZIP_KIB = 3 * 1024;
 const MAX_STARTUP_MS = 400;
@@ -25,7 +26,9 @@ try {
   const gzipKiB = Number(gzip[1]);
   const startupMs = Number(active[1]);
   console.log(`bundle ${gzipKiB} KiB gzip (limit ${MAX_GZIP_KIB}), startup ${startupMs} ms active CPU (limit ${MAX_STARTUP_MS})`);
-  if (gzipKiB > MAX_GZIP_KIB || startupMs > MAX_STARTUP_MS) process.exit(1);
+  const page = consoleSize();
+  console.log(`console page ${page.files.length} files, ${page.gzipKiB.toFixed(1)} KiB gzip (limit ${CONSOLE_BUDGET_GZIP_KIB})`);
+  if (gzipKiB > MAX_GZIP_KIB || startupMs > MAX_STARTUP_MS || page.gzipKiB > CONSOLE_BUDGET_GZIP_KIB) process.exit(1);
 } finally {
   rmSync(out, { recursive: true, force: true });
 }

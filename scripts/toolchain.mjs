@@ -40,6 +40,7 @@ export function runTool(command, args) {
   const child = spawn(command, args, { cwd: root, env: toolchainEnv(), stdio: "inherit" });
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  return child;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

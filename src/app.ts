@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { type Config, ConfigError, loadConfig } from "./config";
 import { requireCaller } from "./http/auth";
@@ -6,6 +6,7 @@ import type { AppEnv } from "./http/context";
 import { createLogger } from "./lib/log";
 import { ProblemError, problemBody } from "./lib/problem";
 import { requestId } from "./http/request-id";
+import { validationHook } from "./http/validation";
 import { durableJobDirectory } from "./jobs/client";
 import { CircuitOpenError, DependencyTimeoutError } from "./resilience/errors";
 import { CircuitClient } from "./circuits/client";
@@ -16,6 +17,8 @@ import { uploads } from "./routes/uploads";
 import { webhooks } from "./routes/webhooks";
 import { loggedStorage } from "./storage/logged-storage";
 import { ops } from "./routes/ops";
+import { docs } from "./routes/docs";
+import { projectJobs } from "./routes/project-jobs";
 import type { ObjectStorage } from "./storage/object-storage";
 import { selectStorage } from "./storage/select-storage";
 
@@ -26,12 +29,14 @@ export interface AppOptions {
   circuitScope?: string;
 }
 
-export function createApp(options: AppOptions = {}): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use(requestId);
-  // Liveness answers before configuration is read: a misconfigured Worker is alive, not ready.
+  // Liveness and the API's description answer before configuration is read: a misconfigured
+  // Worker is alive, not ready, and its documentation still reads.
   app.route("/", liveness);
+  app.route("/", docs(app));
   app.use(async (c, next) => {
     const config = loadConfig(c.env);
     c.set("config", config);
@@ -68,6 +73,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route("/v1/projects", models);
   app.route("/v1/projects", uploads);
   app.route("/v1/projects", webhooks);
+  app.route("/v1/projects", projectJobs);
   app.route("/v1/jobs", jobs);
   app.route("/v1/ops", ops);
 
@@ -145,6 +151,14 @@ function toProblem(error: unknown): ProblemError {
       slug: "misconfigured",
       title: "Service Misconfigured",
       detail: `The service configuration is invalid: ${error.problems.join("; ")}.`,
+    });
+  }
+  if (error instanceof HTTPException && error.status === 415) {
+    return new ProblemError({
+      status: 415,
+      slug: "unsupported-content-type",
+      title: "Unsupported Media Type",
+      detail: "The request's Content-Type is not one this route takes; see /openapi.json.",
     });
   }
   if (error instanceof HTTPException && error.status < 500) {

@@ -3,6 +3,7 @@
  * module-level cache, admission, `guard()` and background reporting share the cached views
  * and must change together.
  */
+import { BoundedMap } from "../lib/bounded-map";
 import type { Logger } from "../lib/log";
 import type { CircuitObject, CircuitRef } from "./object";
 import { REGISTRY_OBJECT } from "./object";
@@ -22,12 +23,18 @@ import { withDeadline } from "../lib/deadline";
 import type { ResilienceConfig } from "./settings";
 
 /**
+ * Isolate-level caches hold at most this many keys. Keys include a `webhook:<host>` per
+ * receiver host that tenants choose, so an isolate that lives long would otherwise keep one
+ * entry per host it ever called; a dropped entry costs one Durable Object trip.
+ */
+const CACHED_CIRCUIT_KEYS = 1024;
+/**
  * This isolate's cached breaker views, keyed by object name. Module-level on purpose: it
  * outlives requests, so only the first call per second and key pays a Durable Object trip.
  */
-const views = new Map<string, LocalView>();
-/** Keys this isolate has already written to the registry. */
-const registered = new Set<string>();
+const views = new BoundedMap<string, LocalView>(CACHED_CIRCUIT_KEYS);
+/** Keys this isolate has already written to the registry (registering again is harmless). */
+const registered = new BoundedMap<string, true>(CACHED_CIRCUIT_KEYS);
 
 export type Classifier = (error: unknown) => CallOutcome;
 
@@ -263,7 +270,7 @@ export class CircuitClient {
     if ((FIXED_CIRCUIT_KEYS as readonly string[]).includes(key)) return;
     const name = this.#name(key);
     if (registered.has(name)) return;
-    registered.add(name);
+    registered.set(name, true);
     this.#background(
       "registration",
       key,

@@ -1,5 +1,4 @@
-import type { Reservation } from "./object";
-import type { AcceptedUpload, JobRecord } from "./record";
+import type { AcceptedUpload, JobRecord, Reservation } from "./record";
 
 /** What the ingest pipeline and routes need from the job objects. */
 export interface JobDirectory {
@@ -7,6 +6,7 @@ export interface JobDirectory {
   release(jobId: string): Promise<void>;
   accept(record: JobRecord, reply: AcceptedUpload): Promise<void>;
   get(jobId: string): Promise<JobRecord | null>;
+  forget(jobId: string): Promise<void>;
 }
 
 export function durableJobDirectory(namespace: Env["JOBS"], now: () => number = Date.now): JobDirectory {
@@ -16,5 +16,6 @@ export function durableJobDirectory(namespace: Env["JOBS"], now: () => number = 
     release: (jobId) => stub(jobId).release(),
     accept: (record, reply) => stub(record.jobId).accept(record, reply),
     get: (jobId) => stub(jobId).record(),
+    forget: (jobId) => stub(jobId).forget(),
   };
 }

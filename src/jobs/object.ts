@@ -10,16 +10,13 @@ import { CircuitOpenError } from "../resilience/errors";
 import { loggedStorage } from "../storage/logged-storage";
 import type { ObjectStorage } from "../storage/object-storage";
 import { selectStorage } from "../storage/select-storage";
+import { type ProjectJobIndex, durableProjectJobIndex } from "../projects/client";
 import { asProcessingError, describeFailure, processModel } from "./attempt";
+import { LISTING_RETRY_MS, syncListing } from "./listing";
 import { ModelChunks } from "./model-chunks";
 import { Outbox } from "./outbox";
-import type { AcceptedUpload, JobError, JobRecord } from "./record";
+import type { AcceptedUpload, JobError, JobRecord, Reservation } from "./record";
 import { JobState } from "./state";
-
-export type Reservation =
-  | { state: "reserved" }
-  | { state: "in-progress"; projectId: string }
-  | { state: "accepted"; projectId: string; reply: AcceptedUpload };
 
 /** How long a reservation without an accepted upload blocks a retry with the same key. */
 const RESERVATION_TTL_MS = 15 * 60 * 1000;
@@ -36,6 +33,7 @@ export interface JobTestOverrides {
   random?: () => number;
   /** Prefix of circuit object names, so a test's breakers are its own (as AppOptions.circuitScope). */
   circuitScope?: string;
+  listing?: ProjectJobIndex;
 }
 
 /**
@@ -52,14 +50,9 @@ export interface JobTestOverrides {
 export class JobObject extends DurableObject<Env> {
   #overrides: JobTestOverrides = {};
   #configCache: Config | undefined;
-  readonly #state: JobState;
-  readonly #chunks: ModelChunks;
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.#state = new JobState(ctx.storage);
-    this.#chunks = new ModelChunks(ctx.storage.sql);
-  }
+  // Field initialisers run once the base class has set ctx.
+  readonly #state = new JobState(this.ctx.storage);
+  readonly #chunks = new ModelChunks(this.ctx.storage.sql);
 
   /** Test seam (not reachable over RPC: statics are not exposed); used through runInDurableObject. */
   static overrideForTests(object: JobObject, overrides: JobTestOverrides): void {
@@ -70,10 +63,6 @@ export class JobObject extends DurableObject<Env> {
   #config(): Config {
     this.#configCache ??= loadConfig(this.#overrides.env ? { ...this.env, ...this.#overrides.env } : this.env);
     return this.#configCache;
-  }
-
-  #random(): () => number {
-    return this.#overrides.random ?? Math.random;
   }
 
   #outbox(config: Config): Outbox {
@@ -104,6 +93,14 @@ export class JobObject extends DurableObject<Env> {
     if (this.#state.reply()) return;
     this.#state.accept(record, reply, now + config.processing.startDelayMs, uploaded);
     await this.#arm();
+    await this.#syncListing(createLogger(config.logLevel, { jobId: record.jobId, component: "job" }));
+  }
+
+  /** Forgets the job (record, reply, events, its copy of the model); the route removed the stored model first. */
+  async forget(): Promise<void> {
+    this.#state.forget();
+    this.#chunks.clear();
+    await this.ctx.storage.deleteAlarm();
   }
 
   async record(): Promise<JobRecord | null> {
@@ -144,6 +141,7 @@ export class JobObject extends DurableObject<Env> {
     const due = this.#state.processingDueAt();
     if (due !== null && due <= now) await this.#runProcessing(config, log, circuits);
     await this.#arm();
+    await this.#syncListing(log);
   }
 
   async #runProcessing(config: Config, log: Logger, circuits: CircuitClient): Promise<void> {
@@ -180,6 +178,7 @@ export class JobObject extends DurableObject<Env> {
     const attempt = record.attempts + 1;
     // Watchdog: fires only if this attempt never finishes (the isolate died mid-way).
     await this.#arm();
+    await this.#syncListing(log);
 
     try {
       const processor = this.#overrides.processor ?? selectProcessor(config.processing);
@@ -193,15 +192,8 @@ export class JobObject extends DurableObject<Env> {
       const event = await this.#outbox(config).plan("model.processed", processed, Date.now());
       this.#state.endAttempt({ kind: "succeeded", summary, file: processed.file, event }, Date.now());
       this.#chunks.clear();
-      log.info({
-        msg: "model processed",
-        outcome: "ok",
-        attempt,
-        durationMs: Date.now() - started,
-        processingMs: summary.processor.durationMs,
-        heapBytes: summary.processor.heapBytes,
-        entityCount: summary.entityCount,
-      });
+      const { durationMs: processingMs, heapBytes } = summary.processor;
+      log.info({ msg: "model processed", outcome: "ok", attempt, durationMs: Date.now() - started, processingMs, heapBytes, entityCount: summary.entityCount });
     } catch (error) {
       if (error instanceof CircuitOpenError) {
         // Storage turned the attempt away (at the model copy, or at the summary write after a
@@ -211,7 +203,7 @@ export class JobObject extends DurableObject<Env> {
       }
       const failure = asProcessingError(error);
       if (failure.retryable && attempt < config.processing.maxAttempts) {
-        const delay = backoffDelayMs(Math.max(0, attempt - 1), config.processing.retry, this.#random());
+        const delay = backoffDelayMs(Math.max(0, attempt - 1), config.processing.retry, this.#overrides.random ?? Math.random);
         this.#state.endAttempt({ kind: "retry", at: Date.now() + delay }, Date.now());
         log.warn({ msg: "processing attempt failed; retrying", outcome: "error", attempt, code: failure.code, error: describeFailure(failure), retryInMs: delay });
         return;
@@ -228,7 +220,7 @@ export class JobObject extends DurableObject<Env> {
    * Attempts and status stay as they were before: nothing accepted is lost or failed by an outage.
    */
   #defer(record: JobRecord, error: CircuitOpenError, log: Logger): void {
-    const waitMs = circuitWaitMs(error.retryAfterMs, this.#random());
+    const waitMs = circuitWaitMs(error.retryAfterMs, this.#overrides.random ?? Math.random);
     const at = Date.now() + waitMs;
     this.#state.endAttempt({ kind: "deferred", at, status: record.status, attempts: record.attempts }, Date.now());
     log.warn({ msg: "processing waits for a circuit breaker", outcome: "rejected", key: error.key, circuit: error.state, attempts: record.attempts, retryInMs: waitMs });
@@ -242,15 +234,20 @@ export class JobObject extends DurableObject<Env> {
     log.warn({ msg: "model processing failed", outcome: "error", attempt: record.attempts, code: failure.code, error: describeFailure(failure) });
   }
 
-  /** One alarm serves processing and notifications: it is set for whichever is due first. */
-  async #arm(): Promise<void> {
-    const due = [this.#state.processingDueAt(), nextAlarmAt(this.#state.deliveries())].filter((at): at is number => at !== null);
+  /** One alarm serves processing, notifications and a listing that lags: whichever is due first. */
+  async #arm(listingLags = false): Promise<void> {
+    const pending = [this.#state.processingDueAt(), nextAlarmAt(this.#state.deliveries()), listingLags ? Date.now() + LISTING_RETRY_MS : null];
+    const due = pending.filter((at): at is number => at !== null);
     if (due.length === 0) {
       this.#state.setAlarmAt(null);
       await this.ctx.storage.deleteAlarm();
       return;
     }
     await this.#setAlarm(Math.min(...due));
+  }
+
+  async #syncListing(log: Logger): Promise<void> {
+    if (!(await syncListing(this.#state, this.#overrides.listing ?? durableProjectJobIndex(this.env.PROJECTS), log))) await this.#arm(true);
   }
 
   async #setAlarm(at: number): Promise<void> {

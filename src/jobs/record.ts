@@ -46,6 +46,12 @@ export interface JobError {
   message: string;
 }
 
+/** What claiming a job id for an upload found (JobObject.reserve). */
+export type Reservation =
+  | { state: "reserved" }
+  | { state: "in-progress"; projectId: string }
+  | { state: "accepted"; projectId: string; reply: AcceptedUpload };
+
 /** The 202 body of an accepted upload; an Idempotency-Key replays it as it was. */
 export interface AcceptedUpload {
   jobId: string;

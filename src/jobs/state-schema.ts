@@ -46,6 +46,11 @@ const MIGRATIONS: readonly ((sql: SqlStorage) => void)[] = [
     `);
   },
   importKeyValueState,
+  // The version of the job the project's listing last took (src/jobs/listing.ts).
+  (sql) => {
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(job)").toArray();
+    if (!columns.some((column) => column.name === "listed_updated_at")) sql.exec("ALTER TABLE job ADD COLUMN listed_updated_at TEXT");
+  },
 ];
 
 /** Brings the object's tables to the newest schema. */

@@ -246,6 +246,22 @@ export class JobState {
     });
   }
 
+  /** Every row of the job, in one transaction (DELETE /v1/jobs/{jobId}). */
+  forget(): void {
+    this.#storage.transactionSync(() => {
+      for (const table of ["deliveries", "events", "job", "reply", "reservation", "alarm"]) this.#sql.exec(`DELETE FROM ${table}`);
+    });
+  }
+
+  /** The updated_at of the version the project's listing has; null before the first push. */
+  listedUpdatedAt(): string | null {
+    return this.#sql.exec<{ at: string | null }>("SELECT listed_updated_at AS at FROM job").toArray()[0]?.at ?? null;
+  }
+
+  markListed(updatedAt: string): void {
+    this.#sql.exec("UPDATE job SET listed_updated_at = ?", updatedAt);
+  }
+
   /** The alarm time last set, so an alarm that runs early still does the work it was set for. */
   alarmAt(): number | null {
     return this.#sql.exec<{ at: number }>("SELECT at FROM alarm").toArray()[0]?.at ?? null;

@@ -1,3 +1,5 @@
+import type { JobList, JobListItem } from "../api/jobs";
+import type { JobListQuery } from "./job-index";
 import type { EventType } from "../notify/events";
 import type { WebhookSubscriptions } from "../notify/webhook";
 import type { CreatedWebhookSubscription, WebhookSubscriptionView } from "./object";
@@ -7,6 +9,13 @@ export interface ProjectDirectory {
   putWebhook(projectId: string, url: string, events: EventType[]): Promise<CreatedWebhookSubscription>;
   getWebhook(projectId: string): Promise<WebhookSubscriptionView | null>;
   deleteWebhook(projectId: string): Promise<boolean>;
+  listJobs(projectId: string, query: JobListQuery): Promise<JobList>;
+}
+
+/** What the job objects need from the project objects: the listing index. */
+export interface ProjectJobIndex {
+  indexJob(item: JobListItem): Promise<void>;
+  forgetJob(projectId: string, jobId: string): Promise<boolean>;
 }
 
 const stubFor = (namespace: Env["PROJECTS"], projectId: string) => namespace.get(namespace.idFromName(projectId));
@@ -16,6 +25,14 @@ export function durableProjectDirectory(namespace: Env["PROJECTS"], now: () => D
     putWebhook: (projectId, url, events) => stubFor(namespace, projectId).putWebhook(projectId, url, events, now().toISOString()),
     getWebhook: (projectId) => stubFor(namespace, projectId).getWebhook(projectId),
     deleteWebhook: (projectId) => stubFor(namespace, projectId).deleteWebhook(),
+    listJobs: (projectId, query) => stubFor(namespace, projectId).listJobs(query),
+  };
+}
+
+export function durableProjectJobIndex(namespace: Env["PROJECTS"]): ProjectJobIndex {
+  return {
+    indexJob: (item) => stubFor(namespace, item.projectId).indexJob(item),
+    forgetJob: (projectId, jobId) => stubFor(namespace, projectId).forgetJob(jobId),
   };
 }
 

@@ -1,4 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
+import type { JobList, JobListItem } from "../api/jobs";
+import { JobIndex, type JobListQuery } from "./job-index";
 import type { EventType } from "../notify/events";
 import type { WebhookTarget } from "../notify/webhook";
 import { generateSecret } from "../notify/webhook-signature";
@@ -34,15 +36,17 @@ interface WebhookRow {
 }
 
 /**
- * One object per project (idFromName(projectId)): holds the project's webhook subscription.
- * A single row, because a project has at most one subscription; a PUT replaces it.
+ * One object per project (idFromName(projectId)): holds the project's webhook subscription
+ * (a single row: a project has at most one; a PUT replaces it) and the index of its jobs.
  */
 export class ProjectObject extends DurableObject<Env> {
   readonly #uploads: UploadIndex;
+  readonly #jobs: JobIndex;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#uploads = new UploadIndex(ctx.storage.sql);
+    this.#jobs = new JobIndex(ctx.storage.sql);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS webhook (
       singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
       subscription_id TEXT NOT NULL,
@@ -114,6 +118,19 @@ export class ProjectObject extends DurableObject<Env> {
 
   async listUploads(limit: number, cursor: string | undefined, now: number): Promise<ListingPage> {
     return this.#uploads.list(limit, cursor, now);
+  }
+
+  /** The job's current view, pushed by its job object; an older view than held is ignored. */
+  async indexJob(item: JobListItem): Promise<void> {
+    this.#jobs.put(item);
+  }
+
+  async forgetJob(jobId: string): Promise<boolean> {
+    return this.#jobs.remove(jobId);
+  }
+
+  async listJobs(query: JobListQuery): Promise<JobList> {
+    return this.#jobs.list(query);
   }
 
   #view(projectId: string): WebhookSubscriptionView {

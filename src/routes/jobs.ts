@@ -1,14 +1,16 @@
-import { Hono } from "hono";
-import { z } from "zod";
-import type { AppEnv } from "../http/context";
-import { mayAccessProject } from "../http/context";
-import { notFound, ProblemError } from "../lib/problem";
-import { validate } from "../http/validation";
-import type { JobDirectory } from "../jobs/client";
-import { type JobRecord, jobView } from "../jobs/record";
+import { createRoute } from "@hono/zod-openapi";
+import { JobParams } from "../api/common";
+import { JobSchema } from "../api/jobs";
+import { COMMON_PROBLEMS, problemResponses } from "../api/problems";
+import { ModelSummarySchema } from "../api/summary";
 import type { Caller } from "../http/context";
-
-const params = z.object({ jobId: z.guid({ message: "must be a job id (UUID)" }) });
+import { mayAccessProject } from "../http/context";
+import { BEARER, openApiRouter } from "../http/openapi-app";
+import { notFound, ProblemError } from "../lib/problem";
+import type { JobDirectory } from "../jobs/client";
+import { type JobRecord, jobView, summaryObjectKey } from "../jobs/record";
+import { durableProjectJobIndex } from "../projects/client";
+import { CircuitOpenError, DependencyTimeoutError } from "../resilience/errors";
 
 async function visibleJob(jobs: JobDirectory, caller: Caller, jobId: string): Promise<JobRecord> {
   const record = await jobs.get(jobId);
@@ -17,15 +19,57 @@ async function visibleJob(jobs: JobDirectory, caller: Caller, jobId: string): Pr
   return record;
 }
 
-export const jobs = new Hono<AppEnv>()
-  .get("/:jobId", validate("param", params), async (c) => {
+const getJob = createRoute({
+  method: "get",
+  path: "/{jobId}",
+  tags: ["Jobs"],
+  summary: "Read a job",
+  description: "The job's status, file, attempts, notifications, and its summary once it has succeeded. Another project's job answers 404.",
+  security: BEARER,
+  request: { params: JobParams },
+  responses: {
+    200: { description: "The job.", content: { "application/json": { schema: JobSchema } } },
+    ...problemResponses(...COMMON_PROBLEMS, "not-found"),
+  },
+});
+
+const getSummary = createRoute({
+  method: "get",
+  path: "/{jobId}/summary",
+  tags: ["Jobs"],
+  summary: "Read a job's model summary",
+  description: "The summary of a succeeded job (also stored as summary.json beside the model); 409 while the job is queued or processing, or when it failed.",
+  security: BEARER,
+  request: { params: JobParams },
+  responses: {
+    200: { description: "The model summary.", content: { "application/json": { schema: ModelSummarySchema } } },
+    ...problemResponses(...COMMON_PROBLEMS, "not-found", "summary-not-ready"),
+  },
+});
+
+const deleteJob = createRoute({
+  method: "delete",
+  path: "/{jobId}",
+  tags: ["Jobs"],
+  summary: "Delete a job",
+  description: "Removes the stored model, its summary.json and the job's record; the job leaves its project's listing. Another project's job answers 404.",
+  security: BEARER,
+  request: { params: JobParams },
+  responses: {
+    204: { description: "Deleted; the job now answers 404." },
+    ...problemResponses(...COMMON_PROBLEMS, "not-found", "storage-unavailable", "circuit-open", "dependency-timeout"),
+  },
+});
+
+export const jobs = openApiRouter()
+  .openapi(getJob, async (c) => {
     const { jobId } = c.req.valid("param");
-    return c.json(jobView(await visibleJob(c.var.jobs, c.var.caller, jobId)));
+    return c.json(jobView(await visibleJob(c.var.jobs, c.var.caller, jobId)), 200);
   })
-  .get("/:jobId/summary", validate("param", params), async (c) => {
+  .openapi(getSummary, async (c) => {
     const { jobId } = c.req.valid("param");
     const record = await visibleJob(c.var.jobs, c.var.caller, jobId);
-    if (record.status === "succeeded" && record.summary) return c.json(record.summary);
+    if (record.status === "succeeded" && record.summary) return c.json(record.summary, 200);
     const failed = record.status === "failed";
     throw new ProblemError({
       status: 409,
@@ -37,4 +81,20 @@ export const jobs = new Hono<AppEnv>()
       headers: failed ? {} : { "Retry-After": "2" },
       extensions: { jobStatus: record.status },
     });
+  })
+  .openapi(deleteJob, async (c) => {
+    const { jobId } = c.req.valid("param");
+    const record = await visibleJob(c.var.jobs, c.var.caller, jobId);
+    // The stored bytes go first: should storage fail, the job is still there to delete again.
+    for (const key of [record.objectKey, summaryObjectKey(record.objectKey)]) {
+      try {
+        await c.var.circuits.guard("storage", () => c.var.storage.delete(key), { timeoutMs: c.var.config.resilience.storageTimeoutMs });
+      } catch (error) {
+        if (error instanceof CircuitOpenError || error instanceof DependencyTimeoutError) throw error;
+        throw new ProblemError({ status: 503, slug: "storage-unavailable", title: "Storage Unavailable", detail: "The stored model or summary could not be removed; the job is kept, so delete it again later.", headers: { "Retry-After": "5" } });
+      }
+    }
+    await c.var.jobs.forget(jobId);
+    await durableProjectJobIndex(c.env.PROJECTS).forgetJob(record.projectId, jobId);
+    return c.body(null, 204);
   });

@@ -1,28 +1,81 @@
-import { Hono } from "hono";
-import { z } from "zod";
-import type { AppEnv } from "../http/context";
+import { createRoute, z } from "@hono/zod-openapi";
+import { ProjectParams } from "../api/common";
+import { AcceptedUploadSchema } from "../api/jobs";
+import { COMMON_PROBLEMS, problemResponses } from "../api/problems";
 import { mayAccessProject } from "../http/context";
+import { BEARER, openApiRouter, REQUEST_ID_HEADER } from "../http/openapi-app";
 import { ProblemError } from "../lib/problem";
-import { validate } from "../http/validation";
 import { type IncomingFile, processIfcUpload } from "../ingest/process-ifc-upload";
 import { multipartBoundary, openMultipartFile } from "../ingest/multipart-file";
-import { PROJECT_ID_PATTERN } from "../ingest/sanitize-filename";
 import { idempotentJobId } from "../ingest/idempotency";
 
-const params = z.object({
-  projectId: z.string().regex(PROJECT_ID_PATTERN, "must match [A-Za-z0-9_-]{1,64}"),
+const query = z.object({
+  filename: z.string().max(1024).optional().openapi({ param: { name: "filename", in: "query" }, description: "The model's file name for a raw body.", example: "duplex.ifc" }),
 });
-const query = z.object({ filename: z.string().max(1024).optional() });
 const headers = z.object({
-  "idempotency-key": z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, "must be printable ASCII").optional(),
-  "content-length": z.coerce.number().int().nonnegative().optional(),
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII")
+    .optional()
+    .openapi({ param: { name: "idempotency-key", in: "header" }, description: "Retrying with the same key replays the first reply instead of storing the model twice." }),
+  "content-length": z.coerce.number().int().nonnegative().optional().openapi({ param: { name: "content-length", in: "header" } }),
 });
 
-export const models = new Hono<AppEnv>().post(
-  "/:projectId/models",
-  validate("param", params),
-  validate("query", query),
-  validate("header", headers),
+const binary = { type: "string" as const, format: "binary" };
+
+const uploadModel = createRoute({
+  method: "post",
+  path: "/{projectId}/models",
+  tags: ["Uploads"],
+  summary: "Upload a model",
+  description:
+    "Streams an IFC (STEP) model to object storage in one request and queues its processing. Send the raw bytes (with `?filename=`) or multipart/form-data with a field `file`. Models above the edge body limit (100 MB on most plans) go through upload sessions.",
+  security: BEARER,
+  request: {
+    params: ProjectParams,
+    query,
+    headers,
+    body: {
+      required: true,
+      content: {
+        "application/octet-stream": { schema: binary },
+        "multipart/form-data": { schema: { type: "object", properties: { file: binary }, required: ["file"] } },
+      },
+    },
+  },
+  responses: {
+    202: {
+      description: "Stored and queued. `Location` is the job; poll it or wait for a notification.",
+      headers: {
+        Location: { description: "The job: /v1/jobs/{jobId}.", schema: { type: "string" } },
+        "Idempotent-Replayed": { description: "`true` when this is the replay of an earlier reply under the same Idempotency-Key.", schema: { type: "string" } },
+        ...REQUEST_ID_HEADER,
+      },
+      content: { "application/json": { schema: AcceptedUploadSchema } },
+    },
+    ...problemResponses(
+      ...COMMON_PROBLEMS,
+      "invalid-multipart",
+      "upload-interrupted",
+      "forbidden",
+      "idempotency-conflict",
+      "payload-too-large",
+      "not-ifc",
+      "unsupported-content-type",
+      "unsupported-schema",
+      "invalid-step-header",
+      "storage-unavailable",
+      "upload-capacity",
+      "circuit-open",
+      "dependency-timeout",
+    ),
+  },
+});
+
+export const models = openApiRouter().openapi(
+  uploadModel,
   async (c) => {
     const { projectId } = c.req.valid("param");
     const { filename } = c.req.valid("query");

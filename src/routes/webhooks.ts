@@ -1,26 +1,53 @@
-import { Hono } from "hono";
-import { z } from "zod";
-import type { AppEnv, Caller } from "../http/context";
+import { createRoute } from "@hono/zod-openapi";
+import { ProjectParams } from "../api/common";
+import { COMMON_PROBLEMS, problemResponses } from "../api/problems";
+import { CreatedWebhookSubscriptionSchema, WebhookSubscriptionRequest, WebhookSubscriptionSchema } from "../api/webhooks";
+import type { Caller } from "../http/context";
 import { mayAccessProject } from "../http/context";
+import { BEARER, openApiRouter } from "../http/openapi-app";
 import { ProblemError, notFound } from "../lib/problem";
-import { validate } from "../http/validation";
-import { PROJECT_ID_PATTERN } from "../ingest/sanitize-filename";
-import { EVENT_TYPES } from "../notify/events";
 import { webhookGuard } from "../notify/select-notifiers";
 import { checkWebhookUrl } from "../notify/ssrf-guard";
 import { durableProjectDirectory } from "../projects/client";
 
-const params = z.object({
-  projectId: z.string().regex(PROJECT_ID_PATTERN, "must match [A-Za-z0-9_-]{1,64}"),
+const common = { tags: ["Webhooks"], security: BEARER, request: { params: ProjectParams } };
+
+const putWebhook = createRoute({
+  ...common,
+  method: "put",
+  path: "/{projectId}/webhook",
+  summary: "Subscribe a webhook",
+  description: "Creates or replaces the project's one subscription with a fresh signing secret (Standard Webhooks). The URL must be https and must not resolve to a private, loopback or reserved address.",
+  request: {
+    params: ProjectParams,
+    body: { required: true, content: { "application/json": { schema: WebhookSubscriptionRequest } } },
+  },
+  responses: {
+    200: { description: "The subscription, with its secret (shown only here).", content: { "application/json": { schema: CreatedWebhookSubscriptionSchema } } },
+    ...problemResponses(...COMMON_PROBLEMS, "http-error", "unsupported-content-type", "forbidden", "webhook-url-rejected", "webhook-url-unverifiable"),
+  },
 });
 
-const subscription = z.object({
-  url: z.string().min(1).max(2048),
-  events: z
-    .array(z.enum(EVENT_TYPES))
-    .min(1)
-    .refine((events) => new Set(events).size === events.length, "must not repeat an event type")
-    .default([...EVENT_TYPES]),
+const getWebhook = createRoute({
+  ...common,
+  method: "get",
+  path: "/{projectId}/webhook",
+  summary: "Read the webhook subscription",
+  responses: {
+    200: { description: "The subscription, without its secret.", content: { "application/json": { schema: WebhookSubscriptionSchema } } },
+    ...problemResponses(...COMMON_PROBLEMS, "forbidden", "not-found"),
+  },
+});
+
+const deleteWebhook = createRoute({
+  ...common,
+  method: "delete",
+  path: "/{projectId}/webhook",
+  summary: "Delete the webhook subscription",
+  responses: {
+    204: { description: "Deleted." },
+    ...problemResponses(...COMMON_PROBLEMS, "forbidden", "not-found"),
+  },
 });
 
 function authorize(caller: Caller, projectId: string): string {
@@ -29,8 +56,8 @@ function authorize(caller: Caller, projectId: string): string {
 }
 
 /** PUT/GET/DELETE /v1/projects/{projectId}/webhook: one subscription per project. */
-export const webhooks = new Hono<AppEnv>()
-  .put("/:projectId/webhook", validate("param", params), validate("json", subscription), async (c) => {
+export const webhooks = openApiRouter()
+  .openapi(putWebhook, async (c) => {
     const projectId = authorize(c.var.caller, c.req.valid("param").projectId);
     const { url, events } = c.req.valid("json");
     const verdict = await checkWebhookUrl(url, webhookGuard(c.var.config.notify));
@@ -57,13 +84,13 @@ export const webhooks = new Hono<AppEnv>()
     c.header("Cache-Control", "no-store");
     return c.json(created, 200);
   })
-  .get("/:projectId/webhook", validate("param", params), async (c) => {
+  .openapi(getWebhook, async (c) => {
     const projectId = authorize(c.var.caller, c.req.valid("param").projectId);
     const found = await durableProjectDirectory(c.env.PROJECTS).getWebhook(projectId);
     if (!found) throw notFound(`Project ${projectId} has no webhook subscription.`);
-    return c.json(found);
+    return c.json(found, 200);
   })
-  .delete("/:projectId/webhook", validate("param", params), async (c) => {
+  .openapi(deleteWebhook, async (c) => {
     const projectId = authorize(c.var.caller, c.req.valid("param").projectId);
     const existed = await durableProjectDirectory(c.env.PROJECTS).deleteWebhook(projectId);
     if (!existed) throw notFound(`Project ${projectId} has no webhook subscription.`);

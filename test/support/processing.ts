@@ -11,6 +11,15 @@ export { uniqueProject } from "./worker";
 
 export const jobStub = (jobId: string) => env.JOBS.get(env.JOBS.idFromName(jobId));
 
+/** Rows of the job's private model copy (web-ifc's chunks); 0 when it has no copy at all. */
+export async function modelChunkRows(jobId: string): Promise<number> {
+  return runInDurableObject(jobStub(jobId), (_object: JobObject, state) => {
+    const sql = state.storage.sql;
+    if (sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'model_chunks'").toArray().length === 0) return 0;
+    return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM model_chunks").one().n;
+  });
+}
+
 /** Uploads a model and answers its job id (the upload must be accepted). */
 export async function accepted(projectId: string, bytes: Uint8Array, name: string, overrides: SettingValues = {}): Promise<string> {
   const response = await upload(projectId, bytes, { filename: name, overrides });

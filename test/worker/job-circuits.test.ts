@@ -8,7 +8,7 @@ import { CIRCUIT_CACHE_MS } from "../../src/resilience/local-view";
 import type { ObjectStorage } from "../../src/storage/object-storage";
 import { policyWith } from "../support/policy";
 import { sleep } from "../support/notify";
-import { accepted, getJob, jobStub, runAttempt, uniqueProject } from "../support/processing";
+import { accepted, getJob, jobStub, modelChunkRows, runAttempt, uniqueProject } from "../support/processing";
 import { fixture } from "../support/worker";
 
 const RESET_MS = 500;
@@ -41,9 +41,6 @@ function scoped(extra: JobTestOverrides = {}) {
 const scheduledAlarm = (jobId: string): Promise<number | null> =>
   runInDurableObject(jobStub(jobId), (_object: JobObject, state) => state.storage.getAlarm());
 
-const copiedChunks = (jobId: string): Promise<number> =>
-  runInDurableObject(jobStub(jobId), (_object: JobObject, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM model_chunks").one().n);
-
 /** Counts reads of the model, to show a turned-away attempt did not copy it. */
 function countingReads(counter: { gets: number }): (base: ObjectStorage) => ObjectStorage {
   return (base) => ({ ...base, driver: base.driver, put: (...a) => base.put(...a), head: (k) => base.head(k), delete: (k) => base.delete(k), ping: () => base.ping(), get: (key, range) => {
@@ -73,7 +70,7 @@ describe("a job behind open breakers", () => {
     expect(Date.parse(job.nextAttemptAt ?? "")).toBe(alarm);
     // Asked before anything else: the model was not even read.
     expect(reads.gets).toBe(0);
-    expect(await copiedChunks(jobId)).toBe(0);
+    expect(await modelChunkRows(jobId)).toBe(0);
 
     // The alarm comes back while it is still open: still waiting, still no attempt used.
     await runAttempt(jobId, overrides);

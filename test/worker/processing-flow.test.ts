@@ -6,7 +6,7 @@ import { isolateMemoryStorage } from "../../src/storage/memory";
 import { StorageError, type ObjectStorage } from "../../src/storage/object-storage";
 import { expectProblem } from "../support/problem";
 import { fixture } from "../support/worker";
-import { accepted, getJob, getSummary, jobStub, runAttempt, uniqueProject } from "../support/processing";
+import { accepted, getJob, getSummary, jobStub, modelChunkRows, runAttempt, uniqueProject } from "../support/processing";
 import { JobState } from "../../src/jobs/state";
 
 /** Storage whose reads fail `failures` times with a transient error, then work. */
@@ -55,10 +55,7 @@ describe("job processing flow (mock processor)", () => {
     await expectNoAlarmAfterNotifications(jobId);
     expect((await getSummary(projectId, jobId)).status).toBe(200);
     // The job's private copy of the model is gone once it is done.
-    const chunks = await runInDurableObject(jobStub(jobId), (_o: JobObject, state) =>
-      state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM model_chunks").one().n,
-    );
-    expect(chunks).toBe(0);
+    expect(await modelChunkRows(jobId)).toBe(0);
     // A stray alarm after the end changes nothing.
     await runInDurableObject(jobStub(jobId), (_o: JobObject, state) => state.storage.setAlarm(Date.now()));
     await runDurableObjectAlarm(jobStub(jobId));

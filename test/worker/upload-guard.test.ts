@@ -22,6 +22,7 @@ const noJobs: JobDirectory = {
   release: async () => undefined,
   accept: async () => undefined,
   get: async () => null,
+  forget: async () => undefined,
 };
 
 function deps(storage: MemoryStorage, client: CircuitClient, extra: Partial<UploadDeps> = {}): UploadDeps {

@@ -18,6 +18,8 @@ export interface DevServer {
    * public port, and the one running the Worker, started with an inspector address.
    */
   workerdPid(): number | undefined;
+  /** Every workerd process under wrangler dev (the proxy and the runtime). */
+  workerdPids(): number[];
   stop(): Promise<void>;
 }
 
@@ -72,7 +74,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     port,
     child,
     output: () => output,
-    workerdPid: () => findDescendant(child.pid, "workerd", "--inspector-addr"),
+    workerdPid: () => findDescendants(child.pid, "workerd", "--inspector-addr")[0],
+    workerdPids: () => findDescendants(child.pid, "workerd", ""),
     stop: async () => {
       if (child.exitCode === null && child.pid !== undefined) {
         const exited = new Promise<void>((done) => child.once("exit", () => done()));
@@ -115,8 +118,9 @@ function parentOf(pid: number): number | undefined {
   }
 }
 
-function findDescendant(root: number | undefined, command: string, argument: string): number | undefined {
-  if (root === undefined) return undefined;
+function findDescendants(root: number | undefined, command: string, argument: string): number[] {
+  const found: number[] = [];
+  if (root === undefined) return found;
   for (const entry of readdirSync("/proc")) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
@@ -128,10 +132,13 @@ function findDescendant(root: number | undefined, command: string, argument: str
     }
     if (comm !== command || !readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(argument)) continue;
     for (let up = parentOf(pid); up !== undefined && up > 1; up = parentOf(up)) {
-      if (up === root) return pid;
+      if (up === root) {
+        found.push(pid);
+        break;
+      }
     }
   }
-  return undefined;
+  return found;
 }
 
 /** Peak and current resident memory of a process, in bytes, from /proc. */
