@@ -1,3 +1,4 @@
+import { SourceStreamError } from "./parts";
 import { StorageError, type MultipartSessions, type ObjectHead, type PartRef, type StoredPart } from "./object-storage";
 
 interface PendingUpload {
@@ -21,10 +22,14 @@ export class MemoryMultipart implements MultipartSessions {
     const upload = this.#upload(key, uploadId);
     const bytes = new Uint8Array(size);
     let at = 0;
-    for await (const chunk of body) {
-      if (at + chunk.byteLength > size) throw new RangeError(`part ${partNumber} is longer than its ${size} bytes`);
-      bytes.set(chunk, at);
-      at += chunk.byteLength;
+    try {
+      for await (const chunk of body) {
+        if (at + chunk.byteLength > size) throw new RangeError(`part ${partNumber} is longer than its ${size} bytes`);
+        bytes.set(chunk, at);
+        at += chunk.byteLength;
+      }
+    } catch (error) {
+      throw error instanceof RangeError ? error : new SourceStreamError(error);
     }
     if (at !== size) throw new RangeError(`part ${partNumber} ended after ${at} of its ${size} bytes`);
     const digest = new Uint8Array(await crypto.subtle.digest("MD5", bytes));

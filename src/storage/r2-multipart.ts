@@ -1,7 +1,4 @@
-import type { BufferBudget } from "./buffer-budget";
-import { streamSource } from "../lib/byte-source";
-import { partPool } from "./part-pool";
-import { bodyStream } from "./parts";
+import { SourceStreamError } from "./parts";
 import { StorageError, type MultipartCallOptions, type MultipartSessions, type ObjectHead, type PartRef, type StoredPart } from "./object-storage";
 
 /**
@@ -9,10 +6,7 @@ import { StorageError, type MultipartCallOptions, type MultipartSessions, type O
  * answers null and callers keep the parts R2 confirmed; R2 checks the ETags on completion.
  */
 export class R2Multipart implements MultipartSessions {
-  constructor(
-    private readonly bucket: R2Bucket,
-    private readonly bufferBudget: BufferBudget,
-  ) {}
+  constructor(private readonly bucket: R2Bucket) {}
 
   async create(key: string, options: MultipartCallOptions & { contentType?: string } = {}): Promise<string> {
     const httpMetadata = options.contentType ? { contentType: options.contentType } : undefined;
@@ -20,29 +14,21 @@ export class R2Multipart implements MultipartSessions {
     return upload.uploadId;
   }
 
-  /**
-   * The part is read into a buffer of the isolate's budget first, reused from part to part, and
-   * sent from it as a stream: local R2 (wrangler dev) keeps the bytes of a request body piped
-   * into it well past the write, as it does for a streamed put (README, upload memory).
-   */
+  /** The request body is piped natively into R2, with its length fixed; nothing is buffered here. */
   async uploadPart(key: string, uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, size: number): Promise<StoredPart> {
-    const pool = partPool(this.bufferBudget);
-    let buffer = pool.take(size);
+    const sized = new FixedLengthStream(size);
+    let sourceFailure: { error: unknown } | undefined;
+    const piping = body.pipeTo(sized.writable).catch((error: unknown) => {
+      sourceFailure ??= { error };
+    });
     try {
-      const source = streamSource(body);
-      try {
-        const filled = await source.fill(buffer, 0, size);
-        buffer = filled.buffer;
-        if (filled.end !== size) throw new RangeError(`part ${partNumber} ended after ${filled.end} of its ${size} bytes`);
-        if ((await source.fill(new Uint8Array(1), 0, 1)).end > 0) throw new RangeError(`part ${partNumber} is longer than its ${size} bytes`);
-      } finally {
-        source.release();
-      }
-      const bytes = buffer;
-      const part = await r2Call("uploadPart", () => this.bucket.resumeMultipartUpload(key, uploadId).uploadPart(partNumber, bodyStream(bytes)));
+      const part = await r2Call("uploadPart", () => this.bucket.resumeMultipartUpload(key, uploadId).uploadPart(partNumber, sized.readable));
+      await piping;
       return { partNumber: part.partNumber, size, etag: part.etag };
-    } finally {
-      pool.give(buffer);
+    } catch (error) {
+      await Promise.race([piping, new Promise((done) => setTimeout(done, 100))]);
+      if (sourceFailure) throw new SourceStreamError(sourceFailure.error);
+      throw error;
     }
   }
 

@@ -22,7 +22,7 @@ export class R2Storage implements ObjectStorage {
     private readonly partSize = R2_PART_SIZE,
     private readonly bufferBudget: BufferBudget = isolateBufferBudget(),
   ) {
-    this.multipart = new R2Multipart(bucket, bufferBudget);
+    this.multipart = new R2Multipart(bucket);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { AwsClient } from "aws4fetch";
 import { StorageError, type MultipartCallOptions, type MultipartSessions, type ObjectHead, type PartRef, type StoredPart } from "./object-storage";
+import { SourceStreamError } from "./parts";
 import { escapeXml, s3ResponseError, xmlText } from "./s3-errors";
 
 /** What S3Storage lends its multipart sessions: signed calls with its retries, URLs and headers. */
@@ -38,13 +39,21 @@ export class S3Multipart implements MultipartSessions {
     options: MultipartCallOptions = {},
   ): Promise<StoredPart> {
     // A streamed body cannot be sent twice: no retry here, the client sends the part again.
-    const response = await this.s3.send(
-      "UploadPart",
-      this.#partUrl(key, uploadId, partNumber),
-      { method: "PUT", body: body.pipeThrough(new FixedLengthStream(size)) },
-      "transfer",
-      options.signal,
-    );
+    // Piped natively; when the pipe fails first, the source (the client) broke off.
+    const sized = new FixedLengthStream(size);
+    let sourceFailure: { error: unknown } | undefined;
+    const piping = body.pipeTo(sized.writable).catch((error: unknown) => {
+      sourceFailure ??= { error };
+    });
+    let response: Response;
+    try {
+      response = await this.s3.send("UploadPart", this.#partUrl(key, uploadId, partNumber), { method: "PUT", body: sized.readable }, "transfer", options.signal);
+    } catch (error) {
+      await Promise.race([piping, new Promise((done) => setTimeout(done, 100))]);
+      if (sourceFailure) throw new SourceStreamError(sourceFailure.error);
+      throw error;
+    }
+    await piping;
     const etag = response.headers.get("etag");
     if (!etag) throw new StorageError(`S3 UploadPart ${partNumber} answered without an ETag`, false, { code: "rejected" });
     return { partNumber, size, etag };

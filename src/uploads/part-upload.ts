@@ -3,6 +3,7 @@ import type { MultipartSessions, StoredPart } from "../storage/object-storage";
 import type { UploadSession } from "./session-record";
 import { expectedPartSize } from "./session-rules";
 import { badPart } from "./problems";
+import { SourceStreamError } from "../storage/parts";
 import { type GuardedCall, storageFault } from "./storage-calls";
 
 /** Checks a part number against the session: 400 for one beyond its part count. */
@@ -35,19 +36,17 @@ export async function uploadPart(
     const which = partNumber < session.partCount ? `every part but the last is exactly ${session.partSize} bytes` : `the last part is the remaining ${expected} bytes`;
     throw badPart(`Part ${partNumber} has ${contentLength} bytes; ${which}.`, { expectedSize: expected });
   }
-  let broken: unknown;
-  const empty = new ReadableStream<Uint8Array>({ start: (c) => c.close() });
-  const counted = observe(body ?? empty, (error) => {
-    broken ??= error;
-  });
+  // The request body goes to the adapter as it is: a native stream it can read in large blocks.
+  // A failure of the body itself comes back as a SourceStreamError: the client's, not storage's.
+  const source = body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
   try {
     return await guarded(
       "store the part",
-      (signal) => multipart.uploadPart(session.objectKey, session.storageUploadId, partNumber, counted, expected, { signal }),
-      (error) => (broken === undefined ? storageFault(error) : "client-error"),
+      (signal) => multipart.uploadPart(session.objectKey, session.storageUploadId, partNumber, source, expected, { signal }),
+      (error) => (error instanceof SourceStreamError ? "client-error" : storageFault(error)),
     );
   } catch (error) {
-    if (broken !== undefined || error instanceof TypeError || error instanceof RangeError) {
+    if (error instanceof SourceStreamError || error instanceof RangeError) {
       throw new ProblemError({
         status: 400,
         slug: "upload-interrupted",
@@ -57,22 +56,4 @@ export async function uploadPart(
     }
     throw error;
   }
-}
-
-/** The same stream, telling `onError` when reading the source fails (the client went away). */
-function observe(stream: ReadableStream<Uint8Array>, onError: (error: unknown) => void): ReadableStream<Uint8Array> {
-  const reader = stream.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const next = await reader.read();
-        if (next.done) controller.close();
-        else controller.enqueue(next.value);
-      } catch (error) {
-        onError(error);
-        controller.error(error);
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
 }

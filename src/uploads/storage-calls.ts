@@ -3,7 +3,6 @@ import { ProblemError } from "../lib/problem";
 import { CircuitOpenError, DependencyTimeoutError } from "../resilience/errors";
 import type { CallOutcome } from "../resilience/breaker";
 import type { CircuitClient } from "../circuits/client";
-import { UploadCapacityError } from "../storage/buffer-budget";
 import { type MultipartSessions, type ObjectStorage, StorageError } from "../storage/object-storage";
 import { closedProblem } from "./problems";
 
@@ -30,15 +29,6 @@ export function guardedStorage(circuits: CircuitClient, timeoutMs: number, log: 
 export function storageProblem(error: unknown, operation: string, log: Logger): unknown {
   if (error instanceof ProblemError || error instanceof CircuitOpenError) return error;
   if (error instanceof StorageError && error.code === "no-such-upload") return closedProblem("aborted", "The storage no longer holds this upload.");
-  if (error instanceof UploadCapacityError) {
-    return new ProblemError({
-      status: 503,
-      slug: "upload-capacity",
-      title: "Service Unavailable",
-      detail: "This instance is storing as many parts as its memory allows; send the part again in a moment.",
-      headers: { "Retry-After": "2" },
-    });
-  }
   if (error instanceof DependencyTimeoutError || error instanceof StorageError) {
     log.error({ msg: `storage ${operation} failed`, component: "uploads", outcome: "error", error: error.message });
     return new ProblemError({
