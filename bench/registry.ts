@@ -1,5 +1,6 @@
 import { s3Upload } from "./s3-upload.ts";
 import { processing } from "./processing.ts";
+import { scan } from "./scan.ts";
 import { soak } from "./soak.ts";
 import { uploadMemory } from "./upload-memory.ts";
 import { uploadSessions } from "./upload-sessions.ts";
@@ -12,4 +13,4 @@ export interface Benchmark {
   run(): Promise<void>;
 }
 
-export const benchmarks: Benchmark[] = [uploadMemory, s3Upload, processing, uploadSessions, smallUploads, abuse, soak];
+export const benchmarks: Benchmark[] = [uploadMemory, s3Upload, processing, uploadSessions, smallUploads, abuse, soak, scan];

@@ -1,8 +1,8 @@
 import type { ModelSummary } from "./summary";
 
 /**
- * The model bytes as the processor sees them: read synchronously, because web-ifc pulls
- * data through a synchronous callback while it parses.
+ * The model bytes for a random-access processor: read synchronously, because web-ifc pulls
+ * data through a synchronous callback while it parses (the job keeps a copy for it).
  */
 export interface ModelSource {
   readonly size: number;
@@ -45,13 +45,40 @@ export class ProcessingError extends Error {
   }
 }
 
-/** The processor port: turns one model into its summary. */
-export interface Processor {
+/**
+ * The stored model read front to back, once: `open(offset)` answers its bytes from `offset`
+ * (a ranged GET), so a read that fails part-way resumes where it stopped.
+ */
+export interface ModelStream {
+  readonly size: number;
+  open(offset: number): Promise<ReadableStream<Uint8Array>>;
+}
+
+export interface ProcessOptions {
+  /** Called as bytes are consumed (the caller throttles what it records). */
+  onProgress?(bytesDone: number, bytesTotal: number): void;
+}
+
+interface ProcessorBase {
   readonly engine: ModelSummary["processor"]["engine"];
   /** Largest model this processor accepts; larger ones fail with model_too_large before any work. */
   readonly maxModelBytes: number;
-  process(source: ModelSource): Promise<ModelSummary>;
 }
+
+/** Reads the stored model once as a stream (the stream engine). */
+export interface StreamProcessor extends ProcessorBase {
+  readonly input: "stream";
+  process(model: ModelStream, options?: ProcessOptions): Promise<ModelSummary>;
+}
+
+/** Reads any range at any time, synchronously (web-ifc): the job gives it a local copy. */
+export interface RandomAccessProcessor extends ProcessorBase {
+  readonly input: "random-access";
+  process(source: ModelSource, options?: ProcessOptions): Promise<ModelSummary>;
+}
+
+/** The processor port: turns one model into its summary, reading it the way its engine needs. */
+export type Processor = StreamProcessor | RandomAccessProcessor;
 
 export const tooLargeError = (size: number, limit: number): ProcessingError =>
   new ProcessingError(

@@ -11,7 +11,7 @@ import {
 } from "../../src/resilience/circuit-state";
 import { CircuitOpenError, DependencyTimeoutError } from "../../src/resilience/errors";
 import { circuitKeyProject, isCircuitKey, webhookCircuitKey } from "../../src/resilience/keys";
-import { DEFAULT_POLICY } from "../support/policy";
+import { DEFAULT_POLICY, policyWith } from "../support/policy";
 
 const policy: CircuitPolicy = DEFAULT_POLICY;
 const T0 = Date.UTC(2026, 0, 1);
@@ -46,8 +46,8 @@ describe("circuit state", () => {
   });
 
   it("refunds a retry token per success and records retries allowed and denied", () => {
-    let state = initialCircuit("sqs", { ...policy, budget: { ...policy.budget, maxTokens: 12 } });
-    const small = { ...policy, budget: { ...policy.budget, maxTokens: 12 } };
+    let state = initialCircuit("sqs", policyWith({ budget: { maxTokens: 12 } }));
+    const small = policyWith({ budget: { maxTokens: 12 } });
     const first = spendRetryToken(state, "timeout", small);
     expect(first.allowed).toBe(true);
     const second = spendRetryToken(first.state, "retry", small);

@@ -3,7 +3,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { describe, expect, it } from "vitest";
 import type { CircuitObject, CircuitRef } from "../../src/circuits/object";
 import { CIRCUIT_IDLE_TTL_MS, REGISTRY_OBJECT } from "../../src/circuits/object";
-import { DEFAULT_POLICY } from "../support/policy";
+import { DEFAULT_POLICY, policyWith } from "../support/policy";
 
 const policy = DEFAULT_POLICY;
 const T0 = Date.UTC(2026, 10, 1);
@@ -83,7 +83,7 @@ describe("Circuit Durable Object", () => {
 
   it("spends the retry budget down to nothing and refunds it with successes", async () => {
     const { stub, ref } = circuit("processor");
-    const small = { ...ref, policy: { ...policy, budget: { ...policy.budget, maxTokens: 10 } } };
+    const small = { ...ref, policy: policyWith({ budget: { maxTokens: 10 } }) };
     expect(await stub.spendRetry(small, "retry")).toBe(true);
     expect(await stub.spendRetry(small, "retry")).toBe(true);
     expect(await stub.spendRetry(small, "retry")).toBe(false);
