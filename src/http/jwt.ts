@@ -41,7 +41,8 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 }
 
 function base64UrlDecode(text: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new JwtError("malformed");
+  // A length of 4n+1 is no base64 at all: atob would throw a DOMException (a 500), not a 401.
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw new JwtError("malformed");
   const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4));
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);

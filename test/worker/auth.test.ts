@@ -64,6 +64,15 @@ describe("bearer tokens", () => {
     expect((await readMissingJob(`${good.slice(0, -2)}xx`)).status).toBe(401);
     expect((await readMissingJob("a.b")).status).toBe(401);
   });
+
+  it("answers 401, not 500, to a part that is no base64 at all (a length of 4n+1)", async () => {
+    const [head, body] = (await token(["*"])).split(".");
+    for (const bad of [`${head}.${body}.bad-signature`, `${head}.x.sig`, `a.${body}.sig`]) {
+      const response = await readMissingJob(bad);
+      expect(response.status).toBe(401);
+      expect(((await response.json()) as ProblemBody).title).toBe("Unauthorized");
+    }
+  });
 });
 
 describe("a misconfigured service", () => {
