@@ -3,13 +3,14 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { fixturesDir } from "../test/setup/fixture-server.ts";
-import { devToken, projectRoot, residentMemory, startDevServer } from "../test/support/node/dev-server.ts";
+import { devToken, freePort, projectRoot, residentMemory, startDevServer } from "../test/support/node/dev-server.ts";
+import { cpuSeconds, heapSampler } from "../test/support/node/inspector.ts";
+import { availableParallelism, loadavg } from "node:os";
 import { largeModel } from "./large-model.ts";
 import { mib, printTable } from "./table.ts";
 
 const run = promisify(execFile);
-const sizes = (process.env.BENCH_PROCESSING_MB ?? "10,50,100").split(",").map(Number);
-const HEAP_LIMIT = 96 * 1024 * 1024;
+const sizes = (process.env.BENCH_PROCESSING_MB ?? "100,1000").split(",").map(Number);
 
 interface Summary {
   schema: string;
@@ -62,58 +63,91 @@ async function curlUpload(url: string, token: string, path: string): Promise<{ s
   return { status: Number(status), seconds: Number(seconds), jobId: body.jobId ?? "" };
 }
 
+interface Job {
+  status: string;
+  error?: { code: string; message: string };
+  progress?: { phase: string; bytesDone: number; bytesTotal: number };
+}
+
+/** Polls the job every 25 ms until it ends; answers it, the time it ended and every progress seen. */
+async function awaitJob(url: string, token: string, jobId: string): Promise<{ job: Job; endedAt: number; progress: Job["progress"][] }> {
+  const seen: Job["progress"][] = [];
+  for (;;) {
+    const job = (await (await fetch(`${url}/v1/jobs/${jobId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as Job;
+    if (job.progress && JSON.stringify(job.progress) !== JSON.stringify(seen[seen.length - 1])) seen.push(job.progress);
+    if (job.status !== "queued" && job.status !== "processing") return { job, endedAt: Date.now(), progress: seen };
+    await new Promise((done) => setTimeout(done, 25));
+  }
+}
+
+const engines = (process.env.BENCH_PROCESSING_ENGINES ?? "stream,web-ifc").split(",");
+/** More settings for the server, e.g. BENCH_PROCESSING_VARS=PROCESSING_START_DELAY_MS:100 */
+const extraVars = Object.fromEntries((process.env.BENCH_PROCESSING_VARS ?? "").split(",").filter(Boolean).map((pair) => pair.split(":") as [string, string]));
+/** web-ifc cannot hold models above about 125 MB in the isolate; larger ones are not tried with it. */
+const WEB_IFC_MAX_MB = 100;
+
 export const processing = {
   name: "processing",
-  description: `web-ifc summary of generated models (${sizes.join(", ")} MB) through npm run dev: WASM heap and wall time`,
+  description: `summaries of generated models (${sizes.join(", ")} MB) through npm run dev with ${engines.join(" and ")}: 202 to summary, memory`,
   async run(): Promise<void> {
     const ref = reference();
     const token = await devToken(["bench"]);
     const rows: Record<string, string | number>[] = [];
-    const server = await startDevServer();
-    try {
-      const pid = server.workerdPid();
+    for (const engine of engines) {
       for (const megabytes of sizes) {
+        if (engine === "web-ifc" && megabytes > WEB_IFC_MAX_MB) continue;
         const model = largeModel(megabytes);
-        console.log(`${megabytes} MB: uploading ${mib(model.bytes)} MiB (${model.copies} copies of duplex.ifc) ...`);
-        const started = Date.now();
-        const upload = await curlUpload(server.url, token, model.path);
-        if (upload.status !== 202) throw new Error(`upload answered ${upload.status}`);
-        console.log(`${megabytes} MB: accepted in ${upload.seconds.toFixed(1)} s, processing ...`);
-        let job: { status: string; error?: { code: string; message: string } } = { status: "queued" };
-        for (let polls = 0; job.status === "queued" || job.status === "processing"; polls++) {
-          await new Promise((done) => setTimeout(done, 250));
-          job = (await (await fetch(`${server.url}/v1/jobs/${upload.jobId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as typeof job;
-          if (polls % 20 === 19) console.log(`${megabytes} MB: ${job.status} after ${((Date.now() - started) / 1000).toFixed(1)} s ...`);
+        // A fresh server per model, so each VmHWM is that model's alone.
+        const inspectorPort = await freePort();
+        const vars = { PROCESSOR: engine, LOG_LEVEL: "warn", ...extraVars };
+        const server = await startDevServer({ vars, args: ["--inspector-port", String(inspectorPort)] });
+        try {
+          const pid = server.workerdPid();
+          const heap = await heapSampler(inspectorPort).catch(() => undefined);
+          const idleHeap = (await heap?.used()) ?? 0;
+          const sampler = heap?.sample(100);
+          console.log(`${engine} ${megabytes} MB: uploading ${mib(model.bytes)} MiB (${model.copies} copies of duplex.ifc) ...`);
+          const upload = await curlUpload(server.url, token, model.path);
+          const acceptedAt = Date.now();
+          const cpuAt202 = pid === undefined ? 0 : cpuSeconds(pid);
+          if (upload.status !== 202) throw new Error(`upload answered ${upload.status}`);
+          const afterUpload = pid === undefined ? undefined : residentMemory(pid).peak;
+          const { job, endedAt, progress } = await awaitJob(server.url, token, upload.jobId);
+          const cpuToSummary = pid === undefined ? 0 : cpuSeconds(pid) - cpuAt202;
+          const peakHeap = (await sampler?.stop()) ?? 0;
+          heap?.close();
+          const seconds = (endedAt - acceptedAt) / 1000;
+          const base = { engine, "model MB": (model.bytes / 1e6).toFixed(1), copies: model.copies };
+          if (job.status !== "succeeded") {
+            console.log(`${engine} ${megabytes} MB: ${job.status} (${job.error?.code}): ${job.error?.message}`);
+            rows.push({ ...base, status: `${job.status}: ${job.error?.code ?? "?"}` });
+            continue;
+          }
+          const summary = (await (await fetch(`${server.url}/v1/jobs/${upload.jobId}/summary`, { headers: { authorization: `Bearer ${token}` } })).json()) as Summary;
+          const problems = mismatches(summary, ref, model.copies);
+          console.log(`${engine} ${megabytes} MB: summary ${seconds.toFixed(2)} s after the 202, progress seen ${progress.length}x, ${problems.length === 0 ? "summary = reference x copies" : problems.join("; ")}`);
+          rows.push({
+            ...base,
+            status: job.status,
+            "upload s": upload.seconds.toFixed(1),
+            "202 -> summary s": seconds.toFixed(2),
+            "engine s": (summary.processor.durationMs / 1000).toFixed(2),
+            "workerd CPU s 202 -> summary": pid === undefined ? "-" : cpuToSummary.toFixed(2),
+            "progress updates seen": progress.length,
+            "JS heap growth MiB": heap ? mib(peakHeap - idleHeap) : "-",
+            "WASM heap MiB": summary.processor.heapBytes === undefined ? "-" : mib(summary.processor.heapBytes),
+            "VmHWM after upload MiB": afterUpload === undefined ? "-" : mib(afterUpload),
+            "VmHWM after summary MiB": pid === undefined ? "-" : mib(residentMemory(pid).peak),
+            "summary = ref x copies": problems.length === 0 ? "yes" : `NO (${problems.join("; ")})`,
+          });
+        } finally {
+          await server.stop();
         }
-        const wall = (Date.now() - started) / 1000;
-        if (job.status !== "succeeded") {
-          console.log(`${megabytes} MB: ${job.status} (${job.error?.code}): ${job.error?.message}`);
-          rows.push({ "model MB": (model.bytes / 1e6).toFixed(1), copies: model.copies, status: `${job.status}: ${job.error?.code ?? "?"}` });
-          continue;
-        }
-        const summary = (await (await fetch(`${server.url}/v1/jobs/${upload.jobId}/summary`, { headers: { authorization: `Bearer ${token}` } })).json()) as Summary;
-        const problems = mismatches(summary, ref, model.copies);
-        const heap = summary.processor.heapBytes ?? 0;
-        console.log(`${megabytes} MB: succeeded in ${wall.toFixed(1)} s, heap ${mib(heap)} MiB, phases ${JSON.stringify(summary.processor.phasesMs)}, ${problems.length === 0 ? "summary = reference x copies" : problems.join("; ")}`);
-        rows.push({
-          "model MB": (model.bytes / 1e6).toFixed(1),
-          copies: model.copies,
-          status: job.status,
-          "upload s": upload.seconds.toFixed(1),
-          "web-ifc s": (summary.processor.durationMs / 1000).toFixed(1),
-          "upload->summary s": wall.toFixed(1),
-          "WASM heap MiB": mib(heap),
-          "heap <= 96 MiB": heap <= HEAP_LIMIT ? "yes" : "NO",
-          "summary = ref x copies": problems.length === 0 ? "yes" : `NO (${problems.join("; ")})`,
-          "workerd VmHWM MiB": pid === undefined ? "-" : mib(residentMemory(pid).peak),
-        });
       }
-    } finally {
-      await server.stop();
     }
-    printTable("web-ifc summaries in the job Durable Object (npm run dev, R2 local, PROCESSING_MEMORY_BYTES 96 MiB)", rows);
+    printTable(`Summaries through npm run dev (job Durable Object, local R2), 202 to summary; load average ${loadavg()[0]?.toFixed(1)} on ${availableParallelism()} cores`, rows);
     const outDir = join(projectRoot, "bench", "results");
     mkdirSync(outDir, { recursive: true });
-    writeFileSync(join(outDir, "processing.json"), `${JSON.stringify({ sizes, rows }, null, 2)}\n`);
+    writeFileSync(join(outDir, "processing.json"), `${JSON.stringify({ sizes, engines, rows }, null, 2)}\n`);
   },
 };

@@ -1,7 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { type Config, ConfigError, loadConfig } from "./config";
-import { requireCaller } from "./http/auth";
+import { isOperatorRequest, requireCaller } from "./http/auth";
 import type { AppEnv } from "./http/context";
 import { createLogger } from "./lib/log";
 import { ProblemError, problemBody } from "./lib/problem";
@@ -81,8 +81,10 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
     throw new ProblemError({ status: 404, slug: "not-found", title: "Not Found", detail: `No route for ${c.req.method} ${c.req.path}.` });
   });
 
-  app.onError((error, c) => {
-    const problem = toProblem(error);
+  app.onError(async (error, c) => {
+    // Which settings are wrong is for operators (and the log, below), not for every tenant.
+    const operator = error instanceof ConfigError && (await isOperatorRequest(c.req.header("authorization"), c.env.AUTH_JWT_SECRET));
+    const problem = toProblem(error, operator);
     if (error instanceof CircuitOpenError) {
       // Expected while a dependency is down; one line per turned-away request, no stack.
       c.get("log")?.warn({ msg: "circuit open", component: "circuit", key: error.key, retryAfterMs: error.retryAfterMs });
@@ -122,7 +124,7 @@ function backgroundRunner(c: { executionCtx: { waitUntil(promise: Promise<unknow
   }
 }
 
-function toProblem(error: unknown): ProblemError {
+function toProblem(error: unknown, operator: boolean): ProblemError {
   if (error instanceof ProblemError) return error;
   if (error instanceof CircuitOpenError) {
     const seconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
@@ -150,7 +152,9 @@ function toProblem(error: unknown): ProblemError {
       status: 500,
       slug: "misconfigured",
       title: "Service Misconfigured",
-      detail: `The service configuration is invalid: ${error.problems.join("; ")}.`,
+      detail: operator
+        ? `The service configuration is invalid: ${error.problems.join("; ")}.`
+        : "The service configuration is invalid; the operators have been told. Retry later.",
     });
   }
   if (error instanceof HTTPException && error.status === 415) {

@@ -206,7 +206,8 @@ async function showJob(api, jobId, signal) {
       (update) => {
         if (signal.aborted) return;
         title.textContent = `Job: ${update.file?.name ?? jobId}`;
-        body.replaceChildren(jobView(update, null));
+        // The job carries a bounded copy of its summary; the full one follows from /summary.
+        body.replaceChildren(jobView(update, update.status === "succeeded" ? (update.summary ?? null) : null));
       },
       signal,
     );

@@ -16,7 +16,12 @@ export const ReadinessSchema = z
       status: z.enum(["ok", "unreachable", "circuit-open"]),
       latencyMs: z.number().nonnegative().optional(),
     }),
-    circuits: z.union([z.object({ degraded: z.array(Degraded) }), z.object({ status: z.literal("unknown") })]),
+    // Operators see which breakers are not closed; project tokens only how many.
+    circuits: z.union([
+      z.object({ degraded: z.array(Degraded) }),
+      z.object({ open: z.int().nonnegative(), halfOpen: z.int().nonnegative() }),
+      z.object({ status: z.literal("unknown") }),
+    ]),
   })
   .openapi("Readiness");
 

@@ -41,7 +41,7 @@ const jobFields = {
   file: FileInfoSchema,
   attempts: z.int().nonnegative().openapi({ description: "Processing attempts started, the first included." }),
   progress: z
-    .object({ phase: z.string(), bytesDone: z.int().nonnegative(), bytesTotal: z.int().nonnegative() })
+    .object({ phase: z.enum(["reading", "copying", "parsing"]), bytesDone: z.int().nonnegative(), bytesTotal: z.int().nonnegative() })
     .optional()
     .openapi({ description: "While processing: how far the engine has read the model." }),
   error: z.object({ code: z.enum(FAILURE_CODES), message: z.string() }).optional().openapi({ description: "Present once the job failed." }),

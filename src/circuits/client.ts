@@ -33,8 +33,9 @@ const CACHED_CIRCUIT_KEYS = 1024;
  * outlives requests, so only the first call per second and key pays a Durable Object trip.
  */
 const views = new BoundedMap<string, LocalView>(CACHED_CIRCUIT_KEYS);
-/** Keys this isolate has already written to the registry (registering again is harmless). */
-const registered = new BoundedMap<string, true>(CACHED_CIRCUIT_KEYS);
+/** Keys this isolate has written to the registry, and when: refreshed hourly, so used keys never expire. */
+const registered = new BoundedMap<string, number>(CACHED_CIRCUIT_KEYS);
+const REREGISTER_MS = 3_600_000;
 
 export type Classifier = (error: unknown) => CallOutcome;
 
@@ -72,8 +73,11 @@ export class Permit {
 
 export interface GuardOptions {
   client: CircuitClient;
-  /** Deadline for the call; its AbortSignal is passed to fn. */
-  timeoutMs: number;
+  /**
+   * Deadline for the call; its AbortSignal is passed to fn. Undefined: fn times its own waits
+   * (an upload, whose length depends on the client, times only the waits on storage).
+   */
+  timeoutMs: number | undefined;
   /** Turns fn's errors into outcomes; timeouts are recognised before it is asked. */
   classify?: Classifier;
   /** Admission already granted (e.g. checked before reading a request body). */
@@ -101,10 +105,14 @@ export async function guard<T>(
   permit.take();
   const classify = options.classify ?? defaultClassifier;
   const started = client.now();
-  const signal = AbortSignal.timeout(options.timeoutMs);
+  const { timeoutMs } = options;
+  const signal = timeoutMs === undefined ? new AbortController().signal : AbortSignal.timeout(timeoutMs);
   const tools: GuardTools = { spendRetry: (kind) => client.spendRetry(key, kind) };
   try {
-    const result = await withDeadline(fn(signal, tools), signal, () => new DependencyTimeoutError(key, options.timeoutMs, { cause: signal.reason }));
+    const work = fn(signal, tools);
+    const result = await (timeoutMs === undefined
+      ? work
+      : withDeadline(work, signal, () => new DependencyTimeoutError(key, timeoutMs, { cause: signal.reason })));
     client.settle(key, { outcome: "success", latencyMs: client.now() - started, probe: permit.probe });
     return result;
   } catch (error) {
@@ -252,7 +260,7 @@ export class CircuitClient {
 
   /** The fixed keys and every key the registry has seen. */
   async knownKeys(): Promise<string[]> {
-    const seen = await this.#stub(this.#name(REGISTRY_OBJECT)).keys();
+    const seen = await this.#stub(this.#name(REGISTRY_OBJECT)).keys(this.now());
     return [...new Set<string>([...FIXED_CIRCUIT_KEYS, ...seen])];
   }
 
@@ -269,13 +277,15 @@ export class CircuitClient {
   #register(key: string): void {
     if ((FIXED_CIRCUIT_KEYS as readonly string[]).includes(key)) return;
     const name = this.#name(key);
-    if (registered.has(name)) return;
-    registered.set(name, true);
+    const now = this.now();
+    const last = registered.get(name);
+    if (last !== undefined && now - last < REREGISTER_MS) return;
+    registered.set(name, now);
     this.#background(
       "registration",
       key,
       this.#stub(this.#name(REGISTRY_OBJECT))
-        .register(key, this.now())
+        .register(key, now)
         .catch((error: unknown) => {
           registered.delete(name);
           throw error;

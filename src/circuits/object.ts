@@ -23,6 +23,12 @@ export interface CircuitRef {
   policy: CircuitPolicy;
 }
 
+/**
+ * A breaker, or a registry entry, unused for this long is removed: webhook keys are per project
+ * and host, so without it their number would only grow.
+ */
+export const CIRCUIT_IDLE_TTL_MS = 7 * 24 * 3_600_000;
+
 /** Name of the object that lists the keys seen, next to the one-per-key circuit objects. */
 export const REGISTRY_OBJECT = "@registry";
 
@@ -39,8 +45,51 @@ export const REGISTRY_OBJECT = "@registry";
 export class CircuitObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS circuit (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)");
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS known_keys (key TEXT PRIMARY KEY, first_seen INTEGER NOT NULL)");
+    this.#schema();
+  }
+
+  #schema(): void {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE IF NOT EXISTS circuit (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)");
+    sql.exec("CREATE TABLE IF NOT EXISTS activity (id INTEGER PRIMARY KEY CHECK (id = 1), touched_at INTEGER NOT NULL, alarm_at INTEGER NOT NULL)");
+    sql.exec("CREATE TABLE IF NOT EXISTS known_keys (key TEXT PRIMARY KEY, first_seen INTEGER NOT NULL)");
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(known_keys)").toArray();
+    if (!columns.some((column) => column.name === "last_seen")) {
+      sql.exec("ALTER TABLE known_keys ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0");
+      sql.exec("UPDATE known_keys SET last_seen = first_seen");
+    }
+  }
+
+  /**
+   * Notes that the key was used now and keeps an alarm about CIRCUIT_IDLE_TTL_MS ahead, so
+   * an object nobody uses any more removes itself (webhook keys come and go with tenants' hosts).
+   * The alarm moves only when it is less than half the TTL away: one write, not one per call.
+   */
+  async #touch(): Promise<void> {
+    // The runtime's clock, not the caller's: the alarm that compares against it runs on it too.
+    const now = Date.now();
+    const sql = this.ctx.storage.sql;
+    const row = sql.exec<{ alarm_at: number }>("SELECT alarm_at FROM activity WHERE id = 1").toArray()[0];
+    const moveAlarm = row === undefined || row.alarm_at - now < CIRCUIT_IDLE_TTL_MS / 2;
+    const alarmAt = moveAlarm ? now + CIRCUIT_IDLE_TTL_MS : (row?.alarm_at ?? now + CIRCUIT_IDLE_TTL_MS);
+    sql.exec(
+      "INSERT INTO activity (id, touched_at, alarm_at) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET touched_at = excluded.touched_at, alarm_at = excluded.alarm_at",
+      now,
+      alarmAt,
+    );
+    if (moveAlarm) await this.ctx.storage.setAlarm(alarmAt);
+  }
+
+  /** Idle for the whole TTL: everything goes (the next call starts from a closed breaker). */
+  override async alarm(): Promise<void> {
+    const row = this.ctx.storage.sql.exec<{ touched_at: number }>("SELECT touched_at FROM activity WHERE id = 1").toArray()[0];
+    if (row === undefined || Date.now() - row.touched_at >= CIRCUIT_IDLE_TTL_MS) {
+      await this.ctx.storage.deleteAll();
+      // This instance may serve calls again before it is evicted.
+      this.#schema();
+      return;
+    }
+    await this.ctx.storage.setAlarm(row.touched_at + CIRCUIT_IDLE_TTL_MS);
   }
 
   #load(ref: CircuitRef): CircuitState {
@@ -60,6 +109,7 @@ export class CircuitObject extends DurableObject<Env> {
   async admit(ref: CircuitRef, now: number, localRejections = 0): Promise<Admission> {
     const decided = admitCall(this.#load(ref), now, ref.policy, localRejections);
     this.#save(decided.state);
+    await this.#touch();
     return decided.admission;
   }
 
@@ -67,6 +117,7 @@ export class CircuitObject extends DurableObject<Env> {
   async report(ref: CircuitRef, report: OutcomeReport, now: number): Promise<BreakerView> {
     const state = reportCall(this.#load(ref), report, now, ref.policy);
     this.#save(state);
+    await this.#touch();
     return breakerView(state, now, ref.policy);
   }
 
@@ -89,15 +140,22 @@ export class CircuitObject extends DurableObject<Env> {
     return snapshotOf(this.#load(ref), now, ref.policy);
   }
 
-  /** Registry role: remembers a key (idempotent). */
+  /** Registry role: remembers a key and when it was last used (idempotent). */
   async register(key: string, now: number): Promise<void> {
     if (!isCircuitKey(key)) throw new TypeError(`not a circuit key: ${key}`);
-    this.ctx.storage.sql.exec("INSERT INTO known_keys (key, first_seen) VALUES (?, ?) ON CONFLICT(key) DO NOTHING", key, now);
+    this.ctx.storage.sql.exec(
+      "INSERT INTO known_keys (key, first_seen, last_seen) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET last_seen = MAX(last_seen, excluded.last_seen)",
+      key,
+      now,
+      now,
+    );
   }
 
-  /** Registry role: the keys remembered, oldest first. */
-  async keys(): Promise<string[]> {
-    return this.ctx.storage.sql
+  /** Registry role: the keys used within CIRCUIT_IDLE_TTL_MS, oldest first; older ones are forgotten. */
+  async keys(now: number = Date.now()): Promise<string[]> {
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM known_keys WHERE last_seen < ?", now - CIRCUIT_IDLE_TTL_MS);
+    return sql
       .exec<{ key: string }>("SELECT key FROM known_keys ORDER BY first_seen, key")
       .toArray()
       .map((row) => row.key);

@@ -7,7 +7,11 @@ export interface ResilienceConfig {
   breaker: { failureThreshold: number; resetMs: number };
   /** Costs are the AWS SDK "standard" mode's; only the bucket size is a setting. */
   retryBudget: { maxTokens: number; retryCost: number; timeoutCost: number; successRefund: number };
-  /** Deadline for one storage write (a whole streamed upload), after which it counts as a timeout. */
+  /**
+   * Deadline of one wait on storage, after which it counts as a timeout: during an upload, for
+   * storage to take the next block or to finish after the last byte (never the client's time);
+   * for a job, its storage call.
+   */
   storageTimeoutMs: number;
 }
 

@@ -1,5 +1,7 @@
 import { ProblemError } from "../lib/problem";
 import type { ByteSource, Filled } from "../lib/byte-source";
+import type { MemoryLease } from "../storage/buffer-budget";
+import type { StorageDeadline } from "./storage-deadline";
 import { SNIFF_WINDOW_BYTES, type SniffResult, sniffStep } from "./step-sniffer";
 import { toHex } from "../lib/hex";
 
@@ -14,6 +16,10 @@ export interface Inspection {
   readonly readable: ReadableStream<Uint8Array>;
   /** The client-facing reason the upload was refused, if the inspection refused it. */
   failure(): ProblemError | undefined;
+  /** The request body itself failed (the client went away): the client's fault, not storage's. */
+  sourceFailed(): boolean;
+  /** Stops the pump: the source is cancelled and `readable` errors. */
+  abort(reason: unknown): Promise<void>;
   /** Resolves once every byte has been inspected and handed on. */
   result(): Promise<InspectionResult>;
 }
@@ -28,7 +34,26 @@ export const tooLarge = (maxBytes: number): ProblemError =>
   });
 
 /** Read and forwarded in blocks of this size; two of them are reused for the whole upload. */
-const BLOCK_BYTES = 1024 * 1024;
+export const BLOCK_BYTES = 1024 * 1024;
+/** Blocks of a body known to fit in one storage part: it gains nothing from larger ones. */
+export const SMALL_BLOCK_BYTES = SNIFF_WINDOW_BYTES;
+const SMALL_BODY_BYTES = 8 * 1024 * 1024;
+
+/** Block size for a body of at most `bound` bytes (unknown: large). */
+export function blockBytesFor(bound: number | undefined): number {
+  return bound !== undefined && bound <= SMALL_BODY_BYTES ? SMALL_BLOCK_BYTES : BLOCK_BYTES;
+}
+
+export interface InspectOptions {
+  /** Exact length (a FixedLengthStream goes to storage then). */
+  contentLength?: number;
+  /** Size of each of the two blocks; BLOCK_BYTES by default. */
+  blockBytes?: number;
+  /** The blocks are counted here (the isolate's upload budget). */
+  memory?: MemoryLease;
+  /** Times every wait for storage to take a block. */
+  deadline?: StorageDeadline;
+}
 
 const notIfc = (detail: string): ProblemError =>
   new ProblemError({ status: 415, slug: "not-ifc", title: "Unsupported Media Type", detail });
@@ -43,22 +68,48 @@ const notIfc = (detail: string): ProblemError =>
  * (docs/performance.md). Blocks are reused: a write to the native stream resolves only once
  * its reader has taken the bytes.
  */
-export function inspectUpload(source: ByteSource, maxBytes: number, contentLength?: number): Inspection {
+export function inspectUpload(source: ByteSource, maxBytes: number, options: InspectOptions = {}): Inspection {
+  const { contentLength } = options;
+  const blockBytes = options.blockBytes ?? BLOCK_BYTES;
+  // Counted before anything is allocated: an isolate out of budget refuses here.
+  options.memory?.take(2 * blockBytes);
   const sink = contentLength === undefined ? new IdentityTransformStream() : new FixedLengthStream(contentLength);
+  const writer = sink.writable.getWriter();
   let failure: ProblemError | undefined;
-  const done = pump(source, sink.writable.getWriter(), maxBytes, (problem) => {
-    failure = problem;
+  let sourceFailed = false;
+  const done = pump(source, writer, maxBytes, blockBytes, options.deadline, {
+    refuse: (problem) => {
+      failure = problem;
+    },
+    sourceFailed: () => {
+      sourceFailed = true;
+    },
   });
   // Awaited by the caller only on success; a refused upload must not surface as unhandled.
   done.catch(() => undefined);
-  return { readable: sink.readable, failure: () => failure, result: () => done };
+  return {
+    readable: sink.readable,
+    failure: () => failure,
+    sourceFailed: () => sourceFailed,
+    result: () => done,
+    abort: async (reason) => {
+      await Promise.allSettled([writer.abort(reason), source.cancel(reason)]);
+    },
+  };
+}
+
+interface PumpEvents {
+  refuse(problem: ProblemError): void;
+  sourceFailed(): void;
 }
 
 async function pump(
   source: ByteSource,
   writer: WritableStreamDefaultWriter<Uint8Array>,
   maxBytes: number,
-  refuse: (problem: ProblemError) => void,
+  blockBytes: number,
+  deadline: StorageDeadline | undefined,
+  events: PumpEvents,
 ): Promise<InspectionResult> {
   const digest = new crypto.DigestStream("SHA-256");
   const digestWriter = digest.getWriter();
@@ -68,8 +119,18 @@ async function pump(
   writer.closed.catch(() => undefined);
   let size = 0;
   // Two blocks: the next one fills from the client while the last one is being written.
-  let spare: Uint8Array = new Uint8Array(BLOCK_BYTES);
+  let spare: Uint8Array = new Uint8Array(blockBytes);
   let writing: { block: Uint8Array; done: Promise<unknown> } | undefined;
+  // Waits on storage are timed by the deadline; waits on the client by the source's idle limit.
+  const storage = <T>(work: Promise<T>): Promise<T> => (deadline ? deadline.wait(work) : work);
+  const read = async (buffer: Uint8Array, min: number): Promise<Filled> => {
+    try {
+      return await source.fill(buffer, 0, min);
+    } catch (error) {
+      events.sourceFailed();
+      throw error;
+    }
+  };
 
   const count = (filled: Filled): Uint8Array => {
     size += filled.end;
@@ -77,8 +138,8 @@ async function pump(
     return filled.buffer.subarray(0, filled.end);
   };
   const forward = async (block: Uint8Array, bytes: Uint8Array): Promise<void> => {
-    if (writing) await writing.done;
-    spare = writing?.block ?? new Uint8Array(BLOCK_BYTES);
+    if (writing) await storage(writing.done);
+    spare = writing?.block ?? new Uint8Array(blockBytes);
     writing = undefined;
     if (bytes.byteLength === 0) return;
     const done = Promise.all([digestWriter.write(bytes), writer.write(bytes)]);
@@ -89,23 +150,23 @@ async function pump(
 
   try {
     // A fill stops short of what it asked for only where the body ends.
-    const head = await source.fill(spare, 0, SNIFF_WINDOW_BYTES);
+    const head = await read(spare, SNIFF_WINDOW_BYTES);
     const prefix = count(head);
     if (size === 0) throw notIfc("The body is empty. Upload an IFC model in STEP format (ISO 10303-21).");
     let ended = head.end < SNIFF_WINDOW_BYTES;
     const schema = acceptHeader(sniffStep(prefix, ended));
     await forward(head.buffer, prefix);
     while (!ended) {
-      const filled = await source.fill(spare, 0, BLOCK_BYTES);
-      ended = filled.end < BLOCK_BYTES;
+      const filled = await read(spare, blockBytes);
+      ended = filled.end < blockBytes;
       await forward(filled.buffer, count(filled));
     }
-    if (writing) await writing.done;
-    await writer.close();
+    if (writing) await storage(writing.done);
+    await storage(writer.close());
     await digestWriter.close();
     return { size, sha256: toHex(new Uint8Array(await digest.digest)), schema };
   } catch (error) {
-    if (error instanceof ProblemError) refuse(error);
+    if (error instanceof ProblemError) events.refuse(error);
     await Promise.allSettled([writer.abort(error), source.cancel(error), digestWriter.abort(error)]);
     throw error;
   }

@@ -1,5 +1,6 @@
 import { ProblemError } from "../lib/problem";
 import { type ByteSource, streamSource } from "../lib/byte-source";
+import type { MemoryLease } from "../storage/buffer-budget";
 
 /**
  * Streams one file field out of a multipart/form-data body without buffering it:
@@ -12,10 +13,23 @@ export interface MultipartFile {
 }
 
 /** The body is scanned in blocks of this size, read into one buffer reused for the whole upload. */
-const SCAN_BLOCK_BYTES = 1024 * 1024;
+export const SCAN_BLOCK_BYTES = 1024 * 1024;
+/** Big enough for the largest part header and a delimiter; for bodies that fit in one part. */
+export const SMALL_SCAN_BLOCK_BYTES = 64 * 1024;
 const MAX_HEADER_BYTES = 16 * 1024;
-/** Form data other than the file, before or after it, is skipped up to this much. */
-const MAX_SKIPPED_PART_BYTES = 1024 * 1024;
+/**
+ * Everything that is not the file (preamble, other fields, part headers, what follows the
+ * file) counts against one total: nobody gets to stream megabytes past the limits in pieces.
+ */
+export const MAX_NON_FILE_BYTES = 1024 * 1024;
+export const MAX_PARTS = 100;
+
+export interface MultipartOptions {
+  /** Size of the scan buffer (at least SMALL_SCAN_BLOCK_BYTES); SCAN_BLOCK_BYTES by default. */
+  bufferBytes?: number;
+  /** The scan buffer is counted here (the isolate's upload budget). */
+  memory?: MemoryLease;
+}
 const CRLF_CRLF = new Uint8Array([13, 10, 13, 10]);
 const encoder = new TextEncoder();
 
@@ -31,17 +45,20 @@ export function multipartBoundary(contentType: string): string {
 
 /** Finds the part named `field` and returns its content as a ByteSource; other parts are skipped. */
 export async function openMultipartFile(
-  body: ReadableStream<Uint8Array>,
+  body: ReadableStream<Uint8Array> | ByteSource,
   boundary: string,
   field: string,
+  options: MultipartOptions = {},
 ): Promise<MultipartFile> {
-  const scanner = new BoundaryScanner(streamSource(body), boundary);
+  const bufferBytes = Math.max(options.bufferBytes ?? SCAN_BLOCK_BYTES, SMALL_SCAN_BLOCK_BYTES);
+  options.memory?.take(bufferBytes);
+  const scanner = new BoundaryScanner(body instanceof ReadableStream ? streamSource(body) : body, boundary, bufferBytes);
   for (;;) {
     const headers = await scanner.nextPart();
     if (headers === null) throw badMultipart(`The form has no field named "${field}".`);
     const disposition = parseDisposition(headers["content-disposition"] ?? "");
     if (disposition.name !== field) {
-      await scanner.skipPart(MAX_SKIPPED_PART_BYTES);
+      await scanner.skipPart();
       continue;
     }
     return {
@@ -57,7 +74,7 @@ class BoundaryScanner {
   /** "\r\n--boundary": the body is read as if it started with CRLF so the first one matches too. */
   readonly #delimiter: Uint8Array;
   /** The bytes read and not yet consumed are #buffer[#start, #end). */
-  #buffer: Uint8Array = new Uint8Array(SCAN_BLOCK_BYTES);
+  #buffer: Uint8Array;
   #start = 0;
   #end = 0;
   /** #buffer[#start, #clean) is known to hold no delimiter, so it is not searched again. */
@@ -65,9 +82,12 @@ class BoundaryScanner {
   #ended = false;
   #finished = false;
   #partDone = false;
+  #nonFileBytes = 0;
+  #parts = 0;
 
-  constructor(source: ByteSource, boundary: string) {
+  constructor(source: ByteSource, boundary: string, bufferBytes: number) {
     this.#source = source;
+    this.#buffer = new Uint8Array(bufferBytes);
     this.#delimiter = encoder.encode(`\r\n--${boundary}`);
     this.#buffer.set([13, 10]);
     this.#end = 2;
@@ -91,16 +111,27 @@ class BoundaryScanner {
     return filled.end > kept;
   }
 
+  /** Counts bytes that are not the file against the body's one allowance. */
+  #spend(bytes: number): void {
+    this.#nonFileBytes += bytes;
+    if (this.#nonFileBytes > MAX_NON_FILE_BYTES) {
+      throw badMultipart(`The form holds more than ${MAX_NON_FILE_BYTES} bytes besides the file.`);
+    }
+  }
+
   /** Moves past the next delimiter; returns the part's headers, or null at the closing one. */
   async nextPart(): Promise<Record<string, string> | null> {
     if (this.#finished) return null;
     for (;;) {
       const at = indexOf(this.#unread(), this.#delimiter);
       if (at >= 0) {
+        this.#spend(at);
         this.#start += at + this.#delimiter.byteLength;
         break;
       }
-      this.#start = Math.max(this.#start, this.#end - this.#delimiter.byteLength);
+      const next = Math.max(this.#start, this.#end - this.#delimiter.byteLength);
+      this.#spend(next - this.#start);
+      this.#start = next;
       if (!(await this.#fill())) throw badMultipart("The body ends before the first boundary.");
     }
     this.#clean = this.#start;
@@ -111,10 +142,13 @@ class BoundaryScanner {
       this.#finished = true;
       return null;
     }
+    if (++this.#parts > MAX_PARTS) throw badMultipart(`The form has more than ${MAX_PARTS} parts.`);
     for (;;) {
       const unread = this.#unread();
       const end = indexOf(unread, CRLF_CRLF);
+      if (end > MAX_HEADER_BYTES) throw badMultipart("A part's headers are too large.");
       if (end >= 0) {
+        this.#spend(end + 4);
         const raw = new TextDecoder().decode(unread.subarray(0, end));
         this.#start += end + 4;
         this.#clean = this.#start;
@@ -151,13 +185,9 @@ class BoundaryScanner {
     }
   }
 
-  async skipPart(limit: number): Promise<void> {
+  async skipPart(): Promise<void> {
     this.#partDone = false;
-    let skipped = 0;
-    while (!this.#partDone) {
-      skipped += (await this.#readContent(Number.POSITIVE_INFINITY)).byteLength;
-      if (skipped > limit) throw badMultipart("A form field before the file is too large.");
-    }
+    while (!this.#partDone) this.#spend((await this.#readContent(Number.POSITIVE_INFINITY)).byteLength);
   }
 
   /** The current part's content, copied into the reader's buffers. */
@@ -187,10 +217,8 @@ class BoundaryScanner {
    * the fields before the file are: nobody gets to stream gigabytes past an accepted file.
    */
   async #drain(): Promise<void> {
-    let skipped = 0;
     do {
-      skipped += this.#end - this.#start;
-      if (skipped > MAX_SKIPPED_PART_BYTES) throw badMultipart("The form goes on for too long after the file.");
+      this.#spend(this.#end - this.#start);
       this.#start = this.#end;
     } while (await this.#fill());
   }

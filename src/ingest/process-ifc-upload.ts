@@ -1,13 +1,15 @@
 import type { Logger } from "../lib/log";
 import type { CallOutcome } from "../resilience/breaker";
-import { CircuitOpenError, DependencyTimeoutError } from "../resilience/errors";
+import { CircuitOpenError } from "../resilience/errors";
 import { ProblemError } from "../lib/problem";
 import type { JobDirectory } from "../jobs/client";
 import { type AcceptedUpload, type JobRecord, jobLink } from "../jobs/record";
-import { UploadCapacityError } from "../storage/buffer-budget";
+import { type MemoryLease, UploadCapacityError } from "../storage/buffer-budget";
 import { type ObjectStorage, StorageError } from "../storage/object-storage";
 import { type ByteSource, streamSource } from "../lib/byte-source";
-import { type Inspection, type InspectionResult, inspectUpload, tooLarge } from "./inspect-stream";
+import { type Inspection, type InspectionResult, blockBytesFor, inspectUpload, tooLarge } from "./inspect-stream";
+import { StorageDeadline } from "./storage-deadline";
+import { jobUnavailable, uploadFailure, uploadInterrupted, uploadStalled } from "./upload-problems";
 import { modelObjectKey, sanitizeFilename } from "./sanitize-filename";
 import { withDeadline } from "../lib/deadline";
 
@@ -24,6 +26,15 @@ export interface UploadDeps {
   guardStorage?: StorageGuard;
   /** Bound on the clean-up after a failed write, which meets the same sick storage. */
   cleanupTimeoutMs?: number;
+  /**
+   * Deadline of each wait on storage (STORAGE_TIMEOUT_MS): storage taking a block, storage
+   * finishing after the last byte. Time spent waiting for the client never counts.
+   */
+  storageTimeoutMs?: number;
+  /** A body (given as a stream) that sends nothing for this long ends with 408 upload-stalled. */
+  idleTimeoutMs?: number;
+  /** Where the upload's blocks are counted (the isolate's upload budget). */
+  memory?: MemoryLease;
 }
 
 export type StorageGuard = <T>(call: (signal: AbortSignal) => Promise<T>, classify: (error: unknown) => CallOutcome) => Promise<T>;
@@ -70,6 +81,8 @@ export async function processIfcUpload(
   // Whose fault a failed write was decides whether it counts against the storage breaker.
   const classify = (error: unknown): CallOutcome => {
     if (inspection?.failure() !== undefined || error instanceof ProblemError) return "client-error";
+    // The request body broke off (the client went away): storage only saw the stream end.
+    if (inspection?.sourceFailed() === true) return "client-error";
     // This isolate is busy, storage is fine.
     if (error instanceof UploadCapacityError) return "client-error";
     if (error instanceof StorageError) return error.retryable ? "failure" : "client-error";
@@ -77,20 +90,38 @@ export async function processIfcUpload(
     return "client-error";
   };
   let result: InspectionResult;
+  let storing: Promise<unknown> | undefined;
   try {
-    result = await (deps.guardStorage ?? unguarded)(async (signal) => {
-      inspection = inspectUpload(
-        file.body instanceof ReadableStream ? streamSource(file.body) : file.body,
-        deps.maxUploadBytes,
-        file.contentLength,
-      );
-      await deps.storage.put(key, inspection.readable, {
+    result = await (deps.guardStorage ?? unguarded)(async (guardSignal) => {
+      const deadline = deps.storageTimeoutMs === undefined ? undefined : new StorageDeadline(deps.storageTimeoutMs);
+      const source =
+        file.body instanceof ReadableStream
+          ? streamSource(file.body, { idleTimeoutMs: deps.idleTimeoutMs, onIdle: () => uploadStalled(deps.idleTimeoutMs ?? 0) })
+          : file.body;
+      inspection = inspectUpload(source, deps.maxUploadBytes, {
+        contentLength: file.contentLength,
+        blockBytes: blockBytesFor(file.contentLength ?? file.maxLength),
+        memory: deps.memory,
+        deadline,
+      });
+      const stored = deps.storage.put(key, inspection.readable, {
         contentLength: file.contentLength,
         maxLength: file.maxLength,
         contentType: "application/x-step",
-        signal,
+        signal: deadline ? AbortSignal.any([guardSignal, deadline.signal]) : guardSignal,
       });
-      return inspection.result();
+      stored.catch(() => undefined);
+      storing = stored;
+      // Whichever fails first ends the upload; once the last byte is handed over, storage has
+      // one deadline to finish.
+      const [inspected] = await Promise.all([
+        inspection.result().then(async (value) => {
+          await (deadline ? deadline.wait(stored) : stored);
+          return value;
+        }),
+        stored,
+      ]);
+      return inspected;
     }, classify);
   } catch (error) {
     if (error instanceof CircuitOpenError) {
@@ -98,14 +129,19 @@ export async function processIfcUpload(
       await file.body.cancel("circuit open").catch(() => undefined);
       throw error;
     }
-    await inspection?.readable.cancel("upload failed").catch(() => undefined);
+    // Read before aborting: the abort ends the body, which the inspection would judge too.
+    const rejected = inspection?.failure() ?? (error instanceof ProblemError ? error : undefined);
+    const interrupted = inspection?.sourceFailed() === true;
+    await inspection?.abort("upload failed");
+    // The adapter's own clean-up (aborting a multipart upload) first, then ours; both bounded.
+    if (storing) await within(storing, deps.cleanupTimeoutMs ?? 10_000);
     await cleanUp(deps, key, log);
     // The inspection's verdict first; then a problem raised by the body's own parser.
-    const rejected = inspection?.failure() ?? (error instanceof ProblemError ? error : undefined);
     if (rejected) {
       log.info({ msg: "upload rejected", outcome: "rejected", status: rejected.status, reason: rejected.slug });
       throw rejected;
     }
+    if (interrupted) throw uploadInterrupted(error, log);
     throw uploadFailure(error, log, deps.storage.driver);
   }
   log.info({
@@ -131,8 +167,31 @@ export async function processIfcUpload(
     updatedAt: at,
   };
   const reply: AcceptedUpload = { jobId, projectId, status: "queued", file: fileInfo, links: { self: jobLink(jobId) } };
-  await deps.jobs.accept(record, reply);
+  try {
+    await deps.jobs.accept(record, reply);
+  } catch (error) {
+    // The model is stored but no job owns it. The answer may have been lost after the job was
+    // recorded: then the job is used. Otherwise the object goes, and the client retries.
+    const recorded = await deps.jobs.get(jobId).catch(() => null);
+    if (recorded !== null) {
+      log.warn({ msg: "job recorded, though its answer was lost", error: String(error) });
+      return reply;
+    }
+    log.error({ msg: "could not record the job; removing the stored model", outcome: "error", error: String(error) });
+    await cleanUp(deps, key, log);
+    throw jobUnavailable();
+  }
   return reply;
+}
+
+/** Waits for `work` to settle, at most `ms`; never throws. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<void>((done) => {
+    timer = setTimeout(done, ms);
+  });
+  await Promise.race([work.then(() => undefined, () => undefined), deadline]);
+  if (timer !== undefined) clearTimeout(timer);
 }
 
 /** Best effort and bounded: a storage that just failed the write may hang on the delete too. */
@@ -147,56 +206,3 @@ async function cleanUp(deps: UploadDeps, key: string, log: Logger): Promise<void
 }
 
 class CleanupTimeout extends Error {}
-
-const storageUnavailable = (detail: string, retryAfterSeconds?: number): ProblemError =>
-  new ProblemError({
-    status: 503,
-    slug: "storage-unavailable",
-    title: "Storage Unavailable",
-    detail,
-    ...(retryAfterSeconds === undefined ? {} : { headers: { "Retry-After": String(retryAfterSeconds) } }),
-  });
-
-function uploadFailure(error: unknown, log: Logger, driver: string): ProblemError {
-  if (error instanceof UploadCapacityError) {
-    log.warn({ msg: "upload refused: the isolate's upload buffers are in use", outcome: "rejected", driver, budgetBytes: error.budgetBytes });
-    return new ProblemError({
-      status: 503,
-      slug: "upload-capacity",
-      title: "Service Unavailable",
-      detail: "This instance is storing as many uploads as its memory allows. Nothing was kept; retry in a moment.",
-      headers: { "Retry-After": "2" },
-    });
-  }
-  if (error instanceof DependencyTimeoutError) {
-    log.error({ msg: "storage write timed out", outcome: "error", driver, error: error.message });
-    return storageUnavailable("The model could not be stored in time. Nothing was kept; retry later.", 5);
-  }
-  if (error instanceof StorageError) {
-    log.error({
-      msg: error.code === "credentials" ? "storage rejected the service's credentials or permissions" : "storage write failed",
-      outcome: "error",
-      driver,
-      code: error.code,
-      retryable: error.retryable,
-      error: error.message,
-      cause: error.cause === undefined ? undefined : String(error.cause),
-    });
-    // Retrying will not help until an operator fixes the storage settings, so no Retry-After.
-    if (error.code === "credentials") {
-      return storageUnavailable(
-        "The model could not be stored: the storage service rejected this service's credentials or permissions. " +
-          "Nothing was kept; the operators have to fix the storage settings.",
-      );
-    }
-    return storageUnavailable("The model could not be stored right now. Nothing was kept; retry later.", 5);
-  }
-  // The request body itself failed: the client went away or sent a broken body.
-  log.warn({ msg: "upload body failed", outcome: "error", error: error instanceof Error ? error.message : String(error) });
-  return new ProblemError({
-    status: 400,
-    slug: "upload-interrupted",
-    title: "Upload Interrupted",
-    detail: "The request body ended unexpectedly. Nothing was kept; upload the file again.",
-  });
-}

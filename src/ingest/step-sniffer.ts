@@ -12,7 +12,9 @@ export type SniffResult =
   | { kind: "invalid-header"; reason: string };
 
 const MAGIC = "ISO-10303-21;";
-const SUPPORTED_SCHEMA = /^IFC(2X3|4|4X1|4X2|4X3)(_[A-Z0-9]+)*$/;
+// IFC2X3, IFC4, IFC4X1..IFC4X3 with any suffix (IFC4X3_RC1..RC4, IFC4X3_ADD1/ADD2, IFC2X3_TC1),
+// and the older final releases IFC2X_FINAL and IFC2X2_FINAL still found in archives.
+const SUPPORTED_SCHEMA = /^(IFC(2X3|4|4X1|4X2|4X3)(_[A-Z0-9]+)*|IFC2X_FINAL|IFC2X2_FINAL)$/;
 
 /**
  * @param prefix the first bytes of the body (at most SNIFF_WINDOW_BYTES are looked at)

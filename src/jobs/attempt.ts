@@ -1,7 +1,9 @@
 import type { CircuitClient, Permit } from "../circuits/client";
 import type { Config } from "../config";
 import { withDeadline } from "../lib/deadline";
-import { ProcessingError, type Processor } from "../processing/processor";
+import { boundedSummary } from "../processing/bounded-summary";
+import { type ProcessingProgress, progressRecorder } from "../processing/progress";
+import { type ModelStream, ProcessingError, type Processor } from "../processing/processor";
 import type { ModelSummary } from "../processing/summary";
 import type { CallOutcome } from "../resilience/breaker";
 import { CircuitOpenError } from "../resilience/errors";
@@ -21,17 +23,20 @@ export interface AttemptDeps {
   storage: ObjectStorage;
   processor: Processor;
   chunks: ModelChunks;
+  /** Told how far the attempt is, thinned to what is worth recording. */
+  onProgress?: (progress: ProcessingProgress) => void;
 }
 
 /**
- * One processing run: the model copied from storage, summarised, and summary.json written
- * beside it, each dependency behind its breaker. Changes no job state: the object records
+ * One processing run: the model read from storage (streamed to the stream engine, copied for
+ * web-ifc), summarised, and summary.json written beside it, each dependency behind its breaker. Changes no job state: the object records
  * the outcome. Throws ProcessingError (the model's or a dependency's failure) or
  * CircuitOpenError (turned away: not the job's failure).
  */
 export interface ProcessedModel {
+  /** As the job record keeps it (summary.json holds it whole). */
   summary: ModelSummary;
-  /** SHA-256 (hex) of the stored model, from the job's copy. */
+  /** SHA-256 (hex) of the stored model, as the engine read it. */
   sha256: string;
 }
 
@@ -55,16 +60,37 @@ async function guardedProcess(deps: AttemptDeps, record: JobRecord, permit: Perm
     );
   }
   const storageCall = { timeoutMs: config.resilience.storageTimeoutMs, classify: storageOutcome };
-  try {
-    await circuits.guard("storage", () => chunks.copyFrom(storage, record.objectKey, size), storageCall);
-  } catch (error) {
-    throw fromStorage(error, "read");
+  const report = deps.onProgress ?? (() => undefined);
+  let work: () => Promise<ModelSummary>;
+  if (processor.input === "stream") {
+    // The stream engine reads the stored object itself, once: each (re)opening of it is one
+    // guarded storage call; the bytes stream in after, with no copy.
+    const model: ModelStream = {
+      size,
+      open: async (offset) => {
+        try {
+          return await circuits.guard("storage", () => openModel(storage, record.objectKey, offset), storageCall);
+        } catch (error) {
+          throw fromStorage(error, "read");
+        }
+      },
+    };
+    work = () => processor.process(model, { onProgress: progressRecorder("reading", report) });
+  } else {
+    try {
+      const copying = progressRecorder("copying", report);
+      await circuits.guard("storage", () => chunks.copyFrom(storage, record.objectKey, size, copying), storageCall);
+    } catch (error) {
+      throw fromStorage(error, "read");
+    }
+    checkSha256(await chunks.sha256(), record);
+    report({ phase: "parsing", bytesDone: 0, bytesTotal: size });
+    work = () => processor.process(chunks.source(size), { onProgress: progressRecorder("parsing", report) });
   }
-  const sha256 = await checkedSha256(chunks, record);
   const timeoutMs = config.processing.timeoutMs;
   const run = () =>
     withDeadline(
-      processor.process(chunks.source(size)),
+      work(),
       AbortSignal.timeout(timeoutMs),
       () =>
         new ProcessingError(
@@ -77,6 +103,7 @@ async function guardedProcess(deps: AttemptDeps, record: JobRecord, permit: Perm
     timeoutMs: timeoutMs + PROCESSOR_GUARD_GRACE_MS,
     classify: processorOutcome,
   });
+  const sha256 = checkSha256(summary.file.sha256, record);
   const body = new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`);
   try {
     await circuits.guard(
@@ -92,16 +119,15 @@ async function guardedProcess(deps: AttemptDeps, record: JobRecord, permit: Perm
   } catch (error) {
     throw fromStorage(error, "write");
   }
-  return { summary, sha256 };
+  return { summary: boundedSummary(summary), sha256 };
 }
 
 /**
- * The stored model's SHA-256, from the job's copy. An upload session's bytes went to storage
+ * The stored model's SHA-256, as the engine read it. An upload session's bytes went to storage
  * without passing the Worker: its hash is known only from here, and one the client declared
  * must match. A direct upload's hash was computed on the way in, so this checks the stored copy.
  */
-async function checkedSha256(chunks: ModelChunks, record: JobRecord): Promise<string> {
-  const computed = await chunks.sha256();
+function checkSha256(computed: string, record: JobRecord): string {
   const recorded = record.file.sha256?.toLowerCase();
   if (recorded !== undefined && recorded !== computed) {
     throw new ProcessingError(
@@ -124,9 +150,22 @@ function storageOutcome(error: unknown): CallOutcome {
   return "failure";
 }
 
-/** A model the processor refuses (corrupt, unsupported, too large or slow) says nothing about its health. */
-function processorOutcome(error: unknown): CallOutcome {
-  return error instanceof ProcessingError && !error.retryable ? "client-error" : "failure";
+/**
+ * Only the processor's own trouble counts against its breaker. A processor turns whatever
+ * reading a model caused (a refusal, a parse error, an unexpected exception on odd content)
+ * into a ProcessingError of the model's: five bad uploads must not turn every tenant's jobs
+ * away. What counts: a processor that could not start or whose input was damaged
+ * (fault "infrastructure"), and anything that escaped it unclassified (a crash).
+ */
+export function processorOutcome(error: unknown): CallOutcome {
+  if (error instanceof ProcessingError) return error.fault === "infrastructure" ? "failure" : "client-error";
+  return "failure";
+}
+
+async function openModel(storage: ObjectStorage, key: string, offset: number): Promise<ReadableStream<Uint8Array>> {
+  const object = await storage.get(key, { offset });
+  if (!object) throw new ProcessingError("storage_unavailable", "The uploaded model is no longer in storage; upload it again.");
+  return object.body;
 }
 
 /** CircuitOpenError passes through unchanged: being turned away is not a storage failure. */

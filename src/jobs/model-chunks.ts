@@ -34,7 +34,7 @@ export class ModelChunks {
   }
 
   /** Copies `key` (of `size` bytes) in, keeping the chunks an earlier attempt already copied. */
-  async copyFrom(storage: ObjectStorage, key: string, size: number): Promise<void> {
+  async copyFrom(storage: ObjectStorage, key: string, size: number, onProgress?: (bytesDone: number, bytesTotal: number) => void): Promise<void> {
     this.#sql.exec("CREATE TABLE IF NOT EXISTS model_chunks (idx INTEGER PRIMARY KEY, data BLOB NOT NULL)");
     const { count, bytes } = this.#sql
       .exec<{ count: number; bytes: number }>("SELECT COUNT(*) AS count, COALESCE(SUM(length(data)), 0) AS bytes FROM model_chunks")
@@ -52,6 +52,7 @@ export class ModelChunks {
       this.#sql.exec("INSERT OR REPLACE INTO model_chunks (idx, data) VALUES (?, ?)", index, exactBuffer(part));
       index += 1;
       offset += part.byteLength;
+      onProgress?.(offset, size);
     }
     if (offset !== size) {
       this.clear();
@@ -84,7 +85,7 @@ export class ModelChunks {
           filled += to - from;
         }
         if (filled !== out.byteLength) {
-          throw new ProcessingError("internal", `The job's copy of the model is missing bytes at ${offset}; the job will be retried.`, true);
+          throw new ProcessingError("internal", `The job's copy of the model is missing bytes at ${offset}; the job will be retried.`, true, { fault: "infrastructure" });
         }
         return out;
       },

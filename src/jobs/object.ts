@@ -51,8 +51,25 @@ export class JobObject extends DurableObject<Env> {
   #overrides: JobTestOverrides = {};
   #configCache: Config | undefined;
   // Field initialisers run once the base class has set ctx.
-  readonly #state = new JobState(this.ctx.storage);
-  readonly #chunks = new ModelChunks(this.ctx.storage.sql);
+  #stateOnce: JobState | undefined;
+  #chunksOnce: ModelChunks | undefined;
+
+  // Created on first use, not in the constructor: their tables are the object's storage, and a
+  // job id that was only read (a missing or guessed one) must leave none behind.
+  get #state(): JobState {
+    this.#stateOnce ??= new JobState(this.ctx.storage);
+    return this.#stateOnce;
+  }
+
+  get #chunks(): ModelChunks {
+    this.#chunksOnce ??= new ModelChunks(this.ctx.storage.sql);
+    return this.#chunksOnce;
+  }
+
+  /** Whether this object has ever stored anything; asked before a read, which must not create tables. */
+  #stored(): boolean {
+    return this.#stateOnce !== undefined || this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").toArray().length > 0;
+  }
 
   /** Test seam (not reachable over RPC: statics are not exposed); used through runInDurableObject. */
   static overrideForTests(object: JobObject, overrides: JobTestOverrides): void {
@@ -96,14 +113,16 @@ export class JobObject extends DurableObject<Env> {
     await this.#syncListing(createLogger(config.logLevel, { jobId: record.jobId, component: "job" }));
   }
 
-  /** Forgets the job (record, reply, events, its copy of the model); the route removed the stored model first. */
+  /** Forgets the job (record, reply, events, its copy of the model): nothing of it stays; the route removed the stored model first. */
   async forget(): Promise<void> {
-    this.#state.forget();
-    this.#chunks.clear();
     await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.#stateOnce = undefined;
+    this.#chunksOnce = undefined;
   }
 
   async record(): Promise<JobRecord | null> {
+    if (!this.#stored()) return null;
     const record = this.#state.record();
     if (record) record.notifications = this.#state.deliveries().map(notificationView);
     return record;
@@ -187,7 +206,7 @@ export class JobObject extends DurableObject<Env> {
         log,
       );
       const storage = this.#overrides.storage?.(configured) ?? configured;
-      const { summary, sha256 } = await processModel({ config, circuits, storage, processor, chunks: this.#chunks }, record, permit);
+      const { summary, sha256 } = await processModel({ config, circuits, storage, processor, chunks: this.#chunks, onProgress: (p) => this.#state.setProgress(p) }, record, permit);
       const processed = { ...record, status: "succeeded" as const, attempts: attempt, summary, file: { ...record.file, sha256 } };
       const event = await this.#outbox(config).plan("model.processed", processed, Date.now());
       this.#state.endAttempt({ kind: "succeeded", summary, file: processed.file, event }, Date.now());

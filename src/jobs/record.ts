@@ -1,5 +1,6 @@
 import type { FailureCode } from "../processing/processor";
 import type { NotificationView } from "../notify/schedule";
+import type { ProcessingProgress } from "../processing/progress";
 import type { ModelSummary } from "../processing/summary";
 
 export type JobStatus = "queued" | "processing" | "succeeded" | "failed";
@@ -26,6 +27,8 @@ export interface JobRecord {
   attempts: number;
   /** Present once the job succeeded; also stored as summary.json beside the model. */
   summary?: ModelSummary;
+  /** While an attempt runs: its phase and the bytes of the model done so far. */
+  progress?: ProcessingProgress;
   /** Present once the job failed. */
   error?: JobError;
   /** When the next attempt is due after a transient failure. */

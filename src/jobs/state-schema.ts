@@ -51,6 +51,11 @@ const MIGRATIONS: readonly ((sql: SqlStorage) => void)[] = [
     const columns = sql.exec<{ name: string }>("PRAGMA table_info(job)").toArray();
     if (!columns.some((column) => column.name === "listed_updated_at")) sql.exec("ALTER TABLE job ADD COLUMN listed_updated_at TEXT");
   },
+  // Progress of the running attempt, shown on the job while it processes.
+  (sql) => {
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(job)").toArray();
+    if (!columns.some((column) => column.name === "progress")) sql.exec("ALTER TABLE job ADD COLUMN progress TEXT");
+  },
 ];
 
 /** Brings the object's tables to the newest schema. */

@@ -4,6 +4,7 @@
  */
 import type { NotificationEvent } from "../notify/events";
 import type { NotificationState } from "../notify/schedule";
+import type { ProcessingProgress } from "../processing/progress";
 import type { ModelSummary } from "../processing/summary";
 import type { AcceptedUpload, FileInfo, JobError, JobRecord, JobStatus } from "./record";
 import { migrate } from "./state-schema";
@@ -21,6 +22,7 @@ type JobRow = {
   next_attempt_at: number | null;
   processing_due_at: number | null;
   summary: string | null;
+  progress: string | null;
   error_code: JobError["code"] | null;
   error_message: string | null;
   created_at: string;
@@ -125,6 +127,7 @@ export class JobState {
       updatedAt: row.updated_at,
     };
     if (row.summary !== null) record.summary = JSON.parse(row.summary) as ModelSummary;
+    if (row.progress !== null && row.status === "processing") record.progress = JSON.parse(row.progress) as ProcessingProgress;
     if (row.error_code !== null) record.error = { code: row.error_code, message: row.error_message ?? "" };
     if (row.next_attempt_at !== null) record.nextAttemptAt = new Date(row.next_attempt_at).toISOString();
     if (row.attempt_started_at !== null) record.attemptStartedAt = new Date(row.attempt_started_at).toISOString();
@@ -143,11 +146,16 @@ export class JobState {
   startAttempt(now: number, watchdogAt: number): void {
     this.#sql.exec(
       `UPDATE job SET status = 'processing', attempts = attempts + 1, attempt_started_at = ?, next_attempt_at = NULL,
-         processing_due_at = ?, updated_at = ?`,
+         processing_due_at = ?, progress = NULL, updated_at = ?`,
       now,
       watchdogAt,
       new Date(now).toISOString(),
     );
+  }
+
+  /** How far the running attempt is (one row update; shown while the job processes). */
+  setProgress(progress: ProcessingProgress): void {
+    this.#sql.exec("UPDATE job SET progress = ? WHERE status = 'processing'", JSON.stringify(progress));
   }
 
   /** An attempt the runtime cut off (it started and never ended): counted, so it cannot loop. */

@@ -18,6 +18,41 @@ export interface ByteSource {
   cancel(reason: unknown): Promise<void>;
 }
 
+export interface SourceOptions {
+  /**
+   * A read that brings no bytes for this long fails with `onIdle()`: a client that stops
+   * sending must not hold its buffers, or anything downstream, for ever. Reads then ask for at
+   * most IDLE_STEP_BYTES at a time, so "idle" means "sent nothing", not "sent less than a block".
+   */
+  idleTimeoutMs?: number;
+  onIdle?: () => Error;
+}
+
+/** With an idle deadline, a read waits for at most this much before the clock starts again. */
+export const IDLE_STEP_BYTES = 16 * 1024;
+
+export class StalledError extends Error {
+  constructor(readonly idleMs: number) {
+    super(`no bytes arrived for ${idleMs} ms`);
+    this.name = "StalledError";
+  }
+}
+
+/** Races one read against the idle deadline; the caller cancels the stream after a stall. */
+async function withinIdle<T>(read: Promise<T>, options: SourceOptions): Promise<T> {
+  const idleMs = options.idleTimeoutMs;
+  if (idleMs === undefined) return read;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const idle = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(options.onIdle?.() ?? new StalledError(idleMs)), idleMs);
+  });
+  try {
+    return await Promise.race([read, idle]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
 export interface StreamSource extends ByteSource {
   /** Lets go of the stream (unread bytes stay in it), so its owner can cancel it. */
   release(): void;
@@ -30,26 +65,33 @@ export interface StreamSource extends ByteSource {
  * arrives in small pieces, each a fresh buffer left to the GC: slower, and the garbage raises
  * resident memory (docs/performance.md). Other streams are read chunk by chunk and copied in.
  */
-export function streamSource(stream: ReadableStream<Uint8Array>): StreamSource {
+export function streamSource(stream: ReadableStream<Uint8Array>, options: SourceOptions = {}): StreamSource {
   let byob: ReadableStreamBYOBReader | undefined;
   try {
     byob = stream.getReader({ mode: "byob" });
   } catch {
-    return new ChunkSource(stream.getReader());
+    return new ChunkSource(stream.getReader(), options);
   }
-  return new ByobSource(byob);
+  return new ByobSource(byob, options);
 }
 
 class ByobSource implements StreamSource {
   #ended = false;
+  readonly #step: number;
 
-  constructor(readonly reader: ReadableStreamBYOBReader) {}
+  constructor(
+    readonly reader: ReadableStreamBYOBReader,
+    readonly options: SourceOptions,
+  ) {
+    this.#step = options.idleTimeoutMs === undefined ? Number.POSITIVE_INFINITY : IDLE_STEP_BYTES;
+  }
 
   async fill(buffer: Uint8Array, from: number, min: number): Promise<Filled> {
     let end = from;
     while (!this.#ended && end - from < min && end < buffer.byteLength) {
       const view = buffer.subarray(end);
-      const next = await this.reader.readAtLeast(Math.min(min - (end - from), view.byteLength), view);
+      const atLeast = Math.min(min - (end - from), view.byteLength, this.#step);
+      const next = await withinIdle(this.reader.readAtLeast(atLeast, view), this.options);
       if (next.value) {
         buffer = new Uint8Array(next.value.buffer);
         end += next.value.byteLength;
@@ -76,7 +118,10 @@ class ChunkSource implements StreamSource {
   #pending: Uint8Array | undefined;
   #ended = false;
 
-  constructor(readonly reader: ReadableStreamDefaultReader<Uint8Array>) {}
+  constructor(
+    readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    readonly options: SourceOptions = {},
+  ) {}
 
   async fill(buffer: Uint8Array, from: number, min: number): Promise<Filled> {
     let end = from;
@@ -85,7 +130,7 @@ class ChunkSource implements StreamSource {
       this.#pending = undefined;
       if (chunk === undefined) {
         if (this.#ended) break;
-        const next = await this.reader.read();
+        const next = await withinIdle(this.reader.read(), this.options);
         if (next.done) {
           this.#ended = true;
           break;

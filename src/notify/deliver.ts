@@ -100,7 +100,7 @@ async function attempt(notifier: Notifier | undefined, channel: Channel, event: 
     return await notifier.send(event);
   } catch (error) {
     if (error instanceof CircuitOpenError) return turnedAway(error);
-    return retry(`${channel} notifier threw: ${describeError(error)}`);
+    return retry(`${channel} delivery failed (internal error)`, undefined, `${channel} notifier threw: ${describeError(error)}`);
   }
 }
 
@@ -127,6 +127,7 @@ function logAttempt(
     result: outcome.kind,
     ...(outcome.kind === "retry" && outcome.notAttempted ? { notAttempted: true } : {}),
     ...(outcome.kind === "delivered" ? {} : { reason: outcome.reason }),
+    ...(outcome.kind !== "delivered" && outcome.detail !== undefined ? { detail: outcome.detail } : {}),
     ...(state.nextAttemptAt === null ? {} : { nextAttemptAt: new Date(state.nextAttemptAt).toISOString() }),
   };
   if (outcome.kind === "delivered") log.info({ ...fields, outcome: "ok" });

@@ -11,11 +11,15 @@ export type Channel = "sqs" | "webhook" | "queue";
  * `gone` means the receiver asked us to stop for good (the channel is disabled for this
  * notification); `failed-permanently` means no retry can succeed (the request itself is bad).
  */
+/**
+ * `reason` is shown to the tenant on the job (`notifications[].lastError`): short, in our words.
+ * `detail` is what the peer or runtime said (queue URLs, ARNs, account ids): logs only.
+ */
 export type DeliveryOutcome =
   | { kind: "delivered"; detail?: string }
-  | { kind: "retry"; reason: string; retryAfterMs?: number; notAttempted?: true }
-  | { kind: "gone"; reason: string }
-  | { kind: "failed-permanently"; reason: string };
+  | { kind: "retry"; reason: string; retryAfterMs?: number; notAttempted?: true; detail?: string }
+  | { kind: "gone"; reason: string; detail?: string }
+  | { kind: "failed-permanently"; reason: string; detail?: string };
 
 /** The port every channel adapter implements. `send` never throws for a peer's failure. */
 export interface Notifier {
@@ -24,8 +28,12 @@ export interface Notifier {
 }
 
 export const delivered = (detail?: string): DeliveryOutcome => (detail === undefined ? { kind: "delivered" } : { kind: "delivered", detail });
-export const retry = (reason: string, retryAfterMs?: number): DeliveryOutcome =>
-  retryAfterMs === undefined ? { kind: "retry", reason } : { kind: "retry", reason, retryAfterMs };
+export const retry = (reason: string, retryAfterMs?: number, detail?: string): DeliveryOutcome => ({
+  kind: "retry",
+  reason,
+  ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  ...(detail === undefined ? {} : { detail }),
+});
 /** The breaker turned the send away before anything left: try again once it may let calls through. */
 export const turnedAway = (error: CircuitOpenError): DeliveryOutcome => ({
   kind: "retry",
@@ -34,7 +42,8 @@ export const turnedAway = (error: CircuitOpenError): DeliveryOutcome => ({
   notAttempted: true,
 });
 export const gone = (reason: string): DeliveryOutcome => ({ kind: "gone", reason });
-export const failedPermanently = (reason: string): DeliveryOutcome => ({ kind: "failed-permanently", reason });
+export const failedPermanently = (reason: string, detail?: string): DeliveryOutcome =>
+  detail === undefined ? { kind: "failed-permanently", reason } : { kind: "failed-permanently", reason, detail };
 
 /** Reads a Retry-After header (seconds or an HTTP date) into milliseconds from `now`. */
 export function retryAfterMs(header: string | null, now: number): number | undefined {

@@ -10,7 +10,7 @@ export function queueNotifier(queue: Queue<NotificationEvent>): Notifier {
         await queue.send(event, { contentType: "json" });
         return delivered();
       } catch (error) {
-        return retry(`queue send failed: ${describeError(error)}`);
+        return retry("queue send failed", undefined, `queue send failed: ${describeError(error)}`);
       }
     },
   };

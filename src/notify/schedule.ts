@@ -159,6 +159,19 @@ export function parseSchedule(text: string): { ok: true; value: number[] } | { o
   return { ok: true, value: values };
 }
 
+/**
+ * What a tenant may read of a failure: adapters put the peer's own words in `detail` (logged),
+ * and this is the net behind them for anything that still names infrastructure.
+ */
+export function tenantSafe(text: string): string {
+  return text
+    .replace(/\barn:[^\s,;]+/gi, "<arn>")
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s,;]+/gi, "<address>")
+    .replace(/\b[\w.-]+\.amazonaws\.com\S*/gi, "<address>")
+    .replace(/\b\d{12}\b/g, "<account>");
+}
+
 function clip(text: string): string {
-  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
+  const safe = tenantSafe(text);
+  return safe.length > MAX_ERROR_LENGTH ? `${safe.slice(0, MAX_ERROR_LENGTH - 1)}…` : safe;
 }

@@ -100,11 +100,13 @@ export function sqsNotifier(
         return delivered();
       } catch (error) {
         if (error instanceof CircuitOpenError) return turnedAway(error);
-        if (!(error instanceof PeerAnswer)) return retry(`SQS request failed: ${describeError(error)}`);
+        if (!(error instanceof PeerAnswer)) return retry("SQS could not be reached", undefined, `SQS request failed: ${describeError(error)}`);
         const { code, message } = parseError(error.body);
-        const reason = `SQS answered ${error.status}${code ? ` ${code}` : ""}${message ? `: ${message}` : ""}`;
-        if (code !== undefined && PERMANENT_ERRORS.has(code)) return failedPermanently(reason);
-        return retry(reason, retryAfterMs(error.headers.get("retry-after"), Date.now()));
+        // SQS messages name the queue, its ARN and the account: the log gets them, the tenant the code.
+        const reason = `SQS answered ${error.status}${code ? ` ${code}` : ""}`;
+        const detail = `${reason}${message ? `: ${message}` : ""}`;
+        if (code !== undefined && PERMANENT_ERRORS.has(code)) return failedPermanently(reason, detail);
+        return retry(reason, retryAfterMs(error.headers.get("retry-after"), Date.now()), detail);
       }
     },
   };

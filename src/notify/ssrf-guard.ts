@@ -58,8 +58,9 @@ export async function checkWebhookUrl(raw: string, options: UrlGuardOptions): Pr
   }
 
   // WHATWG parsing has already turned decimal, octal and hex IPv4 forms into dotted quads
-  // and put IPv6 literals in brackets, so a literal is recognisable here.
-  const host = url.hostname.replace(/\.$/, "").toLowerCase();
+  // and put IPv6 literals in brackets, so a literal is recognisable here. Every trailing dot
+  // goes: the parser leaves `127.0.0.1..` a name, which resolvers still send to 127.0.0.1.
+  const host = url.hostname.replace(/\.+$/, "").toLowerCase();
   if (host === "") return reject("has no host");
   const literal = host.startsWith("[") ? host.slice(1, -1) : ipaddr.IPv4.isValidFourPartDecimal(host) ? host : null;
   if (literal !== null) {

@@ -17,11 +17,16 @@ export interface VerifyOptions {
   toleranceSeconds?: number;
   /** Epoch milliseconds; for tests. */
   now?: number;
+  /** Larger bodies are refused before any MAC is computed; 1 MiB by default. */
+  maxBodyBytes?: number;
 }
 
 export type HeaderSource = Headers | Record<string, string | string[] | undefined>;
 
 export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** A rotation needs two; anything far beyond is someone making the receiver work. */
+export const MAX_SIGNATURES = 10;
 
 /**
  * Verifies `body` (the raw request body, exactly as received) against the `webhook-id`,
@@ -40,15 +45,28 @@ export async function verifyWebhook<T = unknown>(secret: string, headers: Header
   if (now - seconds > tolerance) throw new WebhookVerificationError("message timestamp too old");
   if (seconds - now > tolerance) throw new WebhookVerificationError("message timestamp too new");
 
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  // A string's UTF-8 length is at least its length in UTF-16 units: the cheap check first.
+  if (body.length > maxBodyBytes) throw new WebhookVerificationError(`the body is larger than ${maxBodyBytes} bytes`);
+  const candidates = signatures.split(" ").filter((entry) => entry !== "");
+  if (candidates.length > MAX_SIGNATURES) throw new WebhookVerificationError(`too many signatures (at most ${MAX_SIGNATURES})`);
+  const content = signedContent(id, seconds, body);
+  if (content.byteLength - new TextEncoder().encode(`${id}.${seconds}.`).byteLength > maxBodyBytes) {
+    throw new WebhookVerificationError(`the body is larger than ${maxBodyBytes} bytes`);
+  }
+
   let key: CryptoKey;
   try {
-    key = await hmacKey(secret, "verify");
+    key = await hmacKey(secret, "sign");
   } catch {
     throw new WebhookVerificationError("the secret is not a valid whsec_ secret");
   }
-  const content = signedContent(id, seconds, body);
+  // One MAC for every candidate, each compared in constant time: the cost does not grow with
+  // the number of signatures beyond a comparison, and timing says nothing about the expected MAC.
+  const expected = new Uint8Array(await crypto.subtle.sign("HMAC", key, content));
   // The header may carry several space-separated signatures (during a secret rotation).
-  for (const entry of signatures.split(" ")) {
+  let matched = false;
+  for (const entry of candidates) {
     const [version, encoded] = entry.split(",", 2);
     if (version !== "v1" || !encoded) continue;
     let candidate: Uint8Array;
@@ -57,10 +75,17 @@ export async function verifyWebhook<T = unknown>(secret: string, headers: Header
     } catch {
       continue;
     }
-    // HMAC verify compares in constant time, so timing reveals nothing about the expected MAC.
-    if (await crypto.subtle.verify("HMAC", key, candidate, content)) return JSON.parse(body) as T;
+    if (constantTimeEqual(candidate, expected)) matched = true;
   }
+  if (matched) return JSON.parse(body) as T;
   throw new WebhookVerificationError("no matching signature");
+}
+
+function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  let difference = 0;
+  for (let i = 0; i < a.byteLength; i++) difference |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return difference === 0;
 }
 
 function header(headers: HeaderSource, name: string): string | undefined {

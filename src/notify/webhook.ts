@@ -62,7 +62,7 @@ export function webhookNotifier(options: WebhookNotifierOptions): Notifier {
       try {
         target = await options.subscriptions.target(event.projectId);
       } catch (error) {
-        return retry(`subscription lookup failed: ${describeError(error)}`);
+        return retry("subscription lookup failed", undefined, `subscription lookup failed: ${describeError(error)}`);
       }
       // Nothing to send to: the channel is off for this event, which is final, not a failure.
       if (target === null) return gone(`no webhook subscription for project ${event.projectId}`);
@@ -95,7 +95,7 @@ export function webhookNotifier(options: WebhookNotifierOptions): Notifier {
       };
       let answer: PeerAnswer;
       try {
-        return delivered(`HTTP ${await guardedCall(options.circuits, webhookCircuitKey(verdict.url), timeoutMs, post)}`);
+        return delivered(`HTTP ${await guardedCall(options.circuits, webhookCircuitKey(event.projectId, verdict.url), timeoutMs, post)}`);
       } catch (error) {
         if (error instanceof CircuitOpenError) return turnedAway(error);
         if (!(error instanceof PeerAnswer)) return retry(`webhook request failed: ${describeError(error)}`);

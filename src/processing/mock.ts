@@ -1,5 +1,5 @@
 import type { FailureCode } from "./processor";
-import { type ModelSource, ProcessingError, type Processor, tooLargeError } from "./processor";
+import { type ModelSource, ProcessingError, type RandomAccessProcessor, tooLargeError } from "./processor";
 import type { ModelSummary } from "./summary";
 
 export interface MockProcessorOptions {
@@ -15,10 +15,11 @@ const READ_STEP = 1024 * 1024;
  * configured code or answers a summary made by reading the whole source (so the chunked
  * copy is exercised too): the schema from the header and one entity per line starting "#".
  */
-export function mockProcessor(options: MockProcessorOptions): Processor {
+export function mockProcessor(options: MockProcessorOptions): RandomAccessProcessor {
   const maxModelBytes = options.maxModelBytes ?? Number.MAX_SAFE_INTEGER;
   return {
     engine: "mock",
+    input: "random-access",
     maxModelBytes,
     async process(source: ModelSource): Promise<ModelSummary> {
       if (source.size > maxModelBytes) throw tooLargeError(source.size, maxModelBytes);
@@ -44,6 +45,18 @@ export function mockProcessor(options: MockProcessorOptions): Processor {
         storeys: [],
         counts: {},
         materials: [],
+        file: { size: source.size, sha256: "" },
+        validation: {
+          errors: [],
+          warnings: [],
+          unknownTypes: {},
+          duplicateIds: 0,
+          danglingReferences: 0,
+          truncated: false,
+          schemaTable: null,
+          errorCount: 0,
+          warningCount: 0,
+        },
         processor: { engine: "mock", version: "0", durationMs: Date.now() - started },
       };
     },

@@ -5,7 +5,7 @@ import { FAILURE_CODES, type FailureCode } from "./processor";
 const MiB = 1024 ** 2;
 
 export interface ProcessingConfig {
-  processor: "web-ifc" | "mock";
+  processor: "stream" | "web-ifc" | "mock";
   /** Budget for the WASM heap of one job; sizes web-ifc's buffers and the largest model taken. */
   memoryBytes: number;
   /** Attempts in all, the first included, before a transient failure becomes final. */
@@ -21,15 +21,16 @@ export interface ProcessingConfig {
 /** The summary engine and the job's attempt policy. */
 export const processingSettings = defineSettings({
   shape: {
-    PROCESSOR: z.enum(["web-ifc", "mock"]).default("web-ifc"),
+    PROCESSOR: z.enum(["stream", "web-ifc", "mock"]).default("stream"),
     // Below 48 MiB web-ifc cannot hold even a small model next to its own code.
     PROCESSING_MEMORY_BYTES: z.coerce.number().int().min(48 * MiB).default(96 * MiB),
     PROCESSING_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
     PROCESSING_RETRY_BASE_MS: z.coerce.number().int().positive().default(2_000),
     PROCESSING_RETRY_CAP_MS: z.coerce.number().int().positive().default(5 * 60_000),
-    // A moment's grace so the 202 leaves before a job object sharing the isolate starts
-    // web-ifc, which holds the thread for seconds on a large model.
-    PROCESSING_START_DELAY_MS: z.coerce.number().int().nonnegative().default(1_000),
+    // Unset: a quarter second for the stream engine, 1 s for web-ifc (which holds the thread for
+    // seconds): the upload's 202 leaves before a job object sharing the isolate starts, since a
+    // running attempt delays the replies of the isolate it shares (seen in wrangler dev).
+    PROCESSING_START_DELAY_MS: z.coerce.number().int().nonnegative().optional(),
     PROCESSING_TIMEOUT_MS: z.coerce.number().int().positive().default(5 * 60_000),
     MOCK_PROCESSOR_OUTCOME: z.enum(["succeed", ...FAILURE_CODES]).default("succeed"),
     MOCK_PROCESSOR_DELAY_MS: z.coerce.number().int().nonnegative().default(0),
@@ -40,7 +41,7 @@ export const processingSettings = defineSettings({
       memoryBytes: value.PROCESSING_MEMORY_BYTES,
       maxAttempts: value.PROCESSING_MAX_ATTEMPTS,
       retry: { baseMs: value.PROCESSING_RETRY_BASE_MS, capMs: value.PROCESSING_RETRY_CAP_MS },
-      startDelayMs: value.PROCESSING_START_DELAY_MS,
+      startDelayMs: value.PROCESSING_START_DELAY_MS ?? (value.PROCESSOR === "web-ifc" ? 1_000 : 250),
       timeoutMs: value.PROCESSING_TIMEOUT_MS,
       mock: { outcome: value.MOCK_PROCESSOR_OUTCOME, delayMs: value.MOCK_PROCESSOR_DELAY_MS },
     },

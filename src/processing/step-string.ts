@@ -23,26 +23,26 @@ export function decodeStepString(raw: string): string {
       i += 1;
       continue;
     }
-    const rest = raw.slice(i);
+    // Sticky patterns match at i without copying the rest of the string (linear in its length).
     let match: RegExpExecArray | null;
-    if (rest.startsWith("\\\\")) {
+    if (raw[i + 1] === "\\") {
       out += "\\";
       i += 2;
-    } else if ((match = /^\\X2\\((?:[0-9A-Fa-f]{4})*)\\X0\\/.exec(rest))) {
+    } else if ((match = at(X2, raw, i))) {
       const units = (match[1] ?? "").match(/.{4}/g) ?? [];
-      out += String.fromCharCode(...units.map((unit) => parseInt(unit, 16)));
+      for (const unit of units) out += String.fromCharCode(parseInt(unit, 16));
       i += match[0].length;
-    } else if ((match = /^\\X4\\((?:[0-9A-Fa-f]{8})*)\\X0\\/.exec(rest))) {
+    } else if ((match = at(X4, raw, i))) {
       const points = (match[1] ?? "").match(/.{8}/g) ?? [];
       out += points.map((point) => codePoint(parseInt(point, 16))).join("");
       i += match[0].length;
-    } else if ((match = /^\\X\\([0-9A-Fa-f]{2})/.exec(rest))) {
+    } else if ((match = at(X, raw, i))) {
       out += String.fromCharCode(parseInt(match[1] ?? "0", 16));
       i += match[0].length;
-    } else if ((match = /^\\P([A-I])\\/.exec(rest))) {
+    } else if ((match = at(P, raw, i))) {
       page = (match[1] ?? "A").charCodeAt(0) - 64;
       i += match[0].length;
-    } else if ((match = /^\\S\\([\s\S])/.exec(rest))) {
+    } else if ((match = at(S, raw, i))) {
       out += upperHalf(page, ((match[1] ?? " ").charCodeAt(0) & 0x7f) + 0x80);
       i += match[0].length;
     } else {
@@ -51,6 +51,17 @@ export function decodeStepString(raw: string): string {
     }
   }
   return out;
+}
+
+const X2 = /\\X2\\((?:[0-9A-Fa-f]{4})*)\\X0\\/y;
+const X4 = /\\X4\\((?:[0-9A-Fa-f]{8})*)\\X0\\/y;
+const X = /\\X\\([0-9A-Fa-f]{2})/y;
+const P = /\\P([A-I])\\/y;
+const S = /\\S\\([\s\S])/y;
+
+function at(pattern: RegExp, raw: string, index: number): RegExpExecArray | null {
+  pattern.lastIndex = index;
+  return pattern.exec(raw);
 }
 
 function codePoint(value: number): string {

@@ -11,7 +11,40 @@ export interface ModelSummary {
   counts: Record<string, number>;
   /** One entry per IFCMATERIAL instance, ordered by expressId. */
   materials: MaterialSummary[];
+  /** The stored bytes the summary was made from. */
+  file: { size: number; sha256: string };
+  validation: ValidationReport;
   processor: ProcessorInfo;
+  /**
+   * Only on the copy a job record keeps when the full summary is too large for it: the
+   * number of entries the full lists hold (the copy has their first ones; summary.json all).
+   */
+  truncated?: { materials: number; storeys: number };
+}
+
+export interface ValidationIssue {
+  line: number;
+  code: string;
+  message: string;
+}
+
+/** Bounded: the first MAX_ISSUES errors and warnings; totals always. */
+export interface ValidationReport {
+  errors: ValidationIssue[];
+  warnings: ValidationIssue[];
+  /** Instances per type the schema table lacks (empty when no table was used). */
+  unknownTypes: Record<string, number>;
+  /** Instance ids defined more than once (each counted once in entityCount). */
+  duplicateIds: number;
+  /** Distinct ids referenced but never defined. */
+  danglingReferences: number;
+  /** True when a list above was cut to its first entries. */
+  truncated: boolean;
+  /** The schema table unknown types were judged against (e.g. IFC4X3 for IFC4X3_RC2); null if none. */
+  schemaTable: string | null;
+  /** Totals of errors and warnings, including those left out of the lists. */
+  errorCount: number;
+  warningCount: number;
 }
 
 export interface SummaryHeader {
@@ -29,7 +62,7 @@ export interface MaterialSummary {
 }
 
 export interface ProcessorInfo {
-  engine: "web-ifc" | "streaming" | "mock";
+  engine: "web-ifc" | "stream" | "mock";
   version: string;
   durationMs: number;
   /** Size of the WASM heap after the model was read (web-ifc only), for capacity planning. */

@@ -1,18 +1,21 @@
 import type { IfcAPI, Vector } from "web-ifc";
 import { takeCensus } from "./entity-census";
 import { MATERIAL_EDGES, countMaterialAssociations } from "./material-associations";
-import { type ModelSource, ProcessingError, type Processor, tooLargeError } from "./processor";
+import { type ModelSource, type ProcessOptions, ProcessingError, type RandomAccessProcessor, tooLargeError } from "./processor";
+import { scanBlocks } from "./stream";
+import { blocksOf, withScan } from "./web-ifc-scan";
 import { type ModelSummary, normaliseCounts, orderStoreys, parseStepReal } from "./summary";
 import { type WebIfcLibrary, discardIfcApi, heapBytes, ifcApi, webIfcLibrary } from "./web-ifc-loader";
 import { webIfcBudget } from "./web-ifc-budget";
 
 /** The web-ifc adapter: reads the model through OpenModelFromCallback within a memory budget. */
-export function webIfcProcessor(memoryBytes: number, now: () => number = Date.now): Processor {
+export function webIfcProcessor(memoryBytes: number, now: () => number = Date.now): RandomAccessProcessor {
   const budget = webIfcBudget(memoryBytes);
   return {
     engine: "web-ifc",
+    input: "random-access",
     maxModelBytes: budget.maxModelBytes,
-    async process(source: ModelSource): Promise<ModelSummary> {
+    async process(source: ModelSource, options: ProcessOptions = {}): Promise<ModelSummary> {
       if (source.size > budget.maxModelBytes) throw tooLargeError(source.size, budget.maxModelBytes);
       const started = now();
       const { api, library } = await loadApi();
@@ -35,14 +38,19 @@ export function webIfcProcessor(memoryBytes: number, now: () => number = Date.no
           throw new ProcessingError("invalid_step", "The model's DATA section holds no entity instances; the file is empty or cut short. Export it again.");
         }
         const { timings, ...rest } = summary;
+        const scanStarted = now();
+        // The validation report, the hash and the types web-ifc's schema table lacks come from
+        // the stream engine's scanner over the same bytes (web-ifc cannot name such types).
+        const scan = await scanBlocks(blocksOf(source), source.size, options);
         return {
-          ...rest,
+          ...withScan(rest, scan),
+          file: { size: source.size, sha256: scan.sha256 },
           processor: {
             engine: "web-ifc",
             version: String(api.GetVersion()),
             durationMs: now() - started,
             heapBytes: heapBytes(api),
-            phasesMs: { open: opened - started, ...timings },
+            phasesMs: { open: opened - started, ...timings, scan: now() - scanStarted },
           },
         };
       } catch (error) {
@@ -65,11 +73,11 @@ async function loadApi(): Promise<{ api: IfcAPI; library: WebIfcLibrary }> {
   try {
     return { api: await ifcApi(), library: await webIfcLibrary() };
   } catch (error) {
-    throw new ProcessingError("internal", "The model reader could not start; the job will be retried.", true, { cause: error });
+    throw new ProcessingError("internal", "The model reader could not start; the job will be retried.", true, { cause: error, fault: "infrastructure" });
   }
 }
 
-type Summarised = Omit<ModelSummary, "processor"> & { timings: { census: number; lines: number } };
+type Summarised = Omit<ModelSummary, "processor" | "file" | "validation"> & { timings: { census: number; lines: number } };
 
 function summarise(api: IfcAPI, library: WebIfcLibrary, modelId: number, now: () => number): Summarised {
   const started = now();

@@ -27,7 +27,8 @@ const readyRoute = createRoute({
   path: "/readyz",
   tags: ["Health"],
   summary: "Readiness",
-  description: "Configuration, storage reachability and the states of breakers that are not closed.",
+  description:
+    "Configuration, storage reachability and the breakers that are not closed: which ones for operators (projects: [\"*\"]), how many for project tokens.",
   security: BEARER,
   middleware: [requireCaller] as const,
   responses: {
@@ -50,7 +51,17 @@ export const readiness = openApiRouter().openapi(readyRoute, async (c) => {
     c.var.log.warn({ msg: "readiness: circuit states unavailable", component: "circuit", error: String(error) });
     degraded = "unknown";
   }
-  const circuits = degraded === "unknown" ? { status: "unknown" as const } : { degraded };
+  // Breaker keys name tenants' receiver hosts: operators see them, project tokens the totals only.
+  const operator = c.var.caller.projects.includes("*");
+  const circuits =
+    degraded === "unknown"
+      ? { status: "unknown" as const }
+      : operator
+        ? { degraded }
+        : {
+            open: degraded.filter((circuit) => circuit.state === "open").length,
+            halfOpen: degraded.filter((circuit) => circuit.state === "half-open").length,
+          };
   if (degraded !== "unknown" && degraded.some((circuit) => circuit.key === "storage" && circuit.state === "open")) {
     // Uploads are being turned away: no point probing storage, and no point routing uploads here.
     return c.json({ status: "unavailable" as const, config: "ok" as const, storage: { driver, status: "circuit-open" as const }, circuits }, 503);

@@ -3,6 +3,7 @@ import { JobParams } from "../api/common";
 import { JobSchema } from "../api/jobs";
 import { COMMON_PROBLEMS, problemResponses } from "../api/problems";
 import { ModelSummarySchema } from "../api/summary";
+import type { ModelSummary } from "../processing/summary";
 import type { Caller } from "../http/context";
 import { mayAccessProject } from "../http/context";
 import { BEARER, openApiRouter } from "../http/openapi-app";
@@ -69,7 +70,12 @@ export const jobs = openApiRouter()
   .openapi(getSummary, async (c) => {
     const { jobId } = c.req.valid("param");
     const record = await visibleJob(c.var.jobs, c.var.caller, jobId);
-    if (record.status === "succeeded" && record.summary) return c.json(record.summary, 200);
+    if (record.status === "succeeded" && record.summary) {
+      // The record keeps a cut copy of a large summary; the whole one is beside the model.
+      const stored = record.summary.truncated ? await c.var.storage.get(summaryObjectKey(record.objectKey)) : null;
+      if (stored) return c.json((await new Response(stored.body).json()) as ModelSummary, 200);
+      return c.json(record.summary, 200);
+    }
     const failed = record.status === "failed";
     throw new ProblemError({
       status: 409,

@@ -6,7 +6,11 @@ import { mayAccessProject } from "../http/context";
 import { BEARER, openApiRouter, REQUEST_ID_HEADER } from "../http/openapi-app";
 import { ProblemError } from "../lib/problem";
 import { type IncomingFile, processIfcUpload } from "../ingest/process-ifc-upload";
-import { multipartBoundary, openMultipartFile } from "../ingest/multipart-file";
+import { uploadStalled } from "../ingest/upload-problems";
+import { SCAN_BLOCK_BYTES, SMALL_SCAN_BLOCK_BYTES, multipartBoundary, openMultipartFile } from "../ingest/multipart-file";
+import { isolateUploadSlots } from "../ingest/upload-slots";
+import { MemoryLease, UploadCapacityError, isolateBufferBudget } from "../storage/buffer-budget";
+import { type ByteSource, streamSource } from "../lib/byte-source";
 import { idempotentJobId } from "../ingest/idempotency";
 
 const query = z.object({
@@ -108,21 +112,31 @@ export const models = openApiRouter().openapi(
         });
       }
     }
+    const config = c.var.config;
     const circuits = c.var.circuits;
-    const storageTimeoutMs = c.var.config.resilience.storageTimeoutMs;
+    const storageTimeoutMs = config.resilience.storageTimeoutMs;
+    // Every buffer this upload holds outside its parts (pump blocks, scan buffer) is counted here.
+    const memory = new MemoryLease(isolateBufferBudget(config.uploadBufferBytes));
+    let releaseSlot: (() => void) | null = null;
     try {
+      releaseSlot = isolateUploadSlots(config.maxConcurrentUploads).tryAcquire();
+      if (releaseSlot === null) throw new UploadCapacityError(config.uploadBufferBytes);
       // Before any byte of the body is read: an open storage breaker answers 503 at once.
       const permit = await circuits.admit("storage");
       try {
-        const file = await incomingFile(c.req.raw, filename, contentLength);
+        const file = await incomingFile(c.req.raw, filename, contentLength, config.uploadIdleTimeoutMs, memory);
         const reply = await processIfcUpload(
           {
             storage: c.var.storage,
             jobs,
             log: c.var.log,
-            maxUploadBytes: c.var.config.maxUploadBytes,
+            maxUploadBytes: config.maxUploadBytes,
             now: () => new Date(),
-            guardStorage: (call, classify) => circuits.guard("storage", call, { permit, classify, timeoutMs: storageTimeoutMs }),
+            // No deadline on the whole call: its length is the client's. The waits on storage
+            // have one each (storageTimeoutMs); the client has the idle limit.
+            guardStorage: (call, classify) => circuits.guard("storage", call, { permit, classify, timeoutMs: undefined }),
+            storageTimeoutMs,
+            memory,
             // The clean-up after a failed write must not hold the 503 as long as a whole upload may take.
             cleanupTimeoutMs: Math.min(storageTimeoutMs, 10_000),
           },
@@ -137,21 +151,45 @@ export const models = openApiRouter().openapi(
       }
     } catch (error) {
       if (idempotencyKey) await jobs.release(jobId);
+      if (error instanceof UploadCapacityError) {
+        await c.req.raw.body?.cancel().catch(() => undefined);
+        throw uploadCapacity();
+      }
       throw error;
+    } finally {
+      memory.release();
+      releaseSlot?.();
     }
   },
 );
+
+const uploadCapacity = (): ProblemError =>
+  new ProblemError({
+    status: 503,
+    slug: "upload-capacity",
+    title: "Service Unavailable",
+    detail: "This instance is storing as many uploads as its memory allows. Nothing was kept; retry in a moment.",
+    headers: { "Retry-After": "2" },
+  });
 
 async function incomingFile(
   request: Request,
   filename: string | undefined,
   contentLength: number | undefined,
+  idleTimeoutMs: number,
+  memory: MemoryLease,
 ): Promise<IncomingFile> {
   const body = request.body;
   if (!body) return { name: filename, body: new ReadableStream({ start: (c) => c.close() }), contentLength: 0 };
   const contentType = request.headers.get("content-type") ?? "";
+  // A body that sends nothing for the idle limit ends with 408, whichever parser is reading it.
+  const source: ByteSource = streamSource(body, { idleTimeoutMs, onIdle: () => uploadStalled(idleTimeoutMs) });
   if (/^multipart\/form-data\s*(;|$)/i.test(contentType)) {
-    const part = await openMultipartFile(body, multipartBoundary(contentType), "file");
+    const small = contentLength !== undefined && contentLength <= 8 * 1024 * 1024;
+    const part = await openMultipartFile(source, multipartBoundary(contentType), "file", {
+      bufferBytes: small ? SMALL_SCAN_BLOCK_BYTES : SCAN_BLOCK_BYTES,
+      memory,
+    });
     return { name: part.filename ?? filename, body: part.body, maxLength: contentLength };
   }
   if (/^multipart\//i.test(contentType)) {
@@ -162,5 +200,5 @@ async function incomingFile(
       detail: "Send the model as the raw body or as multipart/form-data with a field named file.",
     });
   }
-  return { name: filename, body, contentLength };
+  return { name: filename, body: source, contentLength };
 }

@@ -28,6 +28,8 @@ export class BufferBudget {
 }
 
 export const DEFAULT_UPLOAD_BUFFER_BYTES = 80 * 1024 * 1024;
+/** What a large upload holds besides its part buffers: the pump's two 1 MiB blocks and a 1 MiB multipart scan buffer. */
+export const UPLOAD_OVERHEAD_BYTES = 3 * 1024 * 1024;
 
 const budgets = new Map<number, BufferBudget>();
 
@@ -46,6 +48,35 @@ export class UploadCapacityError extends Error {
   constructor(readonly budgetBytes: number) {
     super(`the isolate's upload buffers (${budgetBytes} bytes) are all in use`);
     this.name = "UploadCapacityError";
+  }
+}
+
+/**
+ * The memory one upload holds outside its part buffers (the pump's blocks, the multipart
+ * scanner's buffer), taken from the same budget so that every buffer an upload holds is
+ * counted. Taken before the buffers are allocated; everything goes back at `release()`.
+ */
+export class MemoryLease {
+  readonly #budget: BufferBudget;
+  #held = 0;
+
+  constructor(budget: BufferBudget) {
+    this.#budget = budget;
+  }
+
+  get heldBytes(): number {
+    return this.#held;
+  }
+
+  /** Throws UploadCapacityError when the isolate's budget cannot spare `bytes` now. */
+  take(bytes: number): void {
+    if (!this.#budget.tryTake(bytes)) throw new UploadCapacityError(this.#budget.totalBytes);
+    this.#held += bytes;
+  }
+
+  release(): void {
+    this.#budget.give(this.#held);
+    this.#held = 0;
   }
 }
 

@@ -8,7 +8,7 @@ export function loggedStorage(storage: ObjectStorage, log: Logger): ObjectStorag
   return {
     driver: storage.driver,
     put: (key, body, options) => logDependencyCall(log, component, "put", () => storage.put(key, body, options)),
-    get: (key, range) => logDependencyCall(log, component, "get", () => storage.get(key, range)),
+    get: (key, range, options) => logDependencyCall(log, component, "get", () => storage.get(key, range, options)),
     head: (key) => logDependencyCall(log, component, "head", () => storage.head(key)),
     delete: (key) => logDependencyCall(log, component, "delete", () => storage.delete(key)),
     ping: () => logDependencyCall(log, component, "ping", () => storage.ping()),

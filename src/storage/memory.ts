@@ -1,5 +1,5 @@
 import { MemoryMultipart } from "./memory-multipart";
-import type { ByteRange, ObjectBody, ObjectHead, ObjectStorage, PutOptions } from "./object-storage";
+import type { ByteRange, GetOptions, ObjectBody, ObjectHead, ObjectStorage, PutOptions } from "./object-storage";
 
 /** For tests and local runs without R2: objects live in this isolate's memory. */
 export class MemoryStorage implements ObjectStorage {
@@ -7,10 +7,11 @@ export class MemoryStorage implements ObjectStorage {
   readonly #objects = new Map<string, Uint8Array>();
   readonly multipart = new MemoryMultipart((key, bytes) => this.#objects.set(key, bytes));
 
-  async put(key: string, body: ReadableStream<Uint8Array>, _options?: PutOptions): Promise<ObjectHead> {
+  async put(key: string, body: ReadableStream<Uint8Array>, options?: PutOptions): Promise<ObjectHead> {
     const chunks: Uint8Array[] = [];
     let size = 0;
     for await (const chunk of body) {
+      options?.signal?.throwIfAborted();
       chunks.push(chunk);
       size += chunk.byteLength;
     }
@@ -24,7 +25,8 @@ export class MemoryStorage implements ObjectStorage {
     return { key, size };
   }
 
-  async get(key: string, range?: ByteRange): Promise<ObjectBody | null> {
+  async get(key: string, range?: ByteRange, options?: GetOptions): Promise<ObjectBody | null> {
+    options?.signal?.throwIfAborted();
     const bytes = this.#objects.get(key);
     if (!bytes) return null;
     const start = Math.min(range?.offset ?? 0, bytes.byteLength);

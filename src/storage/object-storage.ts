@@ -17,6 +17,11 @@ export interface PutOptions {
   signal?: AbortSignal;
 }
 
+export interface GetOptions {
+  /** Cancels the read (the caller's deadline): the call rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
 export interface ByteRange {
   offset: number;
   length?: number;
@@ -81,11 +86,31 @@ export interface ObjectStorage {
   readonly multipart?: MultipartSessions;
   /** Resolves once the whole stream is stored; rejects, leaving nothing behind, if the stream errors. */
   put(key: string, body: ReadableStream<Uint8Array>, options?: PutOptions): Promise<ObjectHead>;
-  get(key: string, range?: ByteRange): Promise<ObjectBody | null>;
+  get(key: string, range?: ByteRange, options?: GetOptions): Promise<ObjectBody | null>;
   head(key: string): Promise<ObjectHead | null>;
   delete(key: string): Promise<void>;
   /** Cheap round trip used by /readyz. */
   ping(): Promise<void>;
+}
+
+/** Rejects with the signal's reason once it aborts: for calls that take no signal of their own. */
+export function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
-import type { ByteRange, ObjectBody, ObjectHead, ObjectStorage, PutOptions } from "./object-storage";
-import { StorageError } from "./object-storage";
+import type { ByteRange, GetOptions, ObjectBody, ObjectHead, ObjectStorage, PutOptions } from "./object-storage";
+import { StorageError, abortable } from "./object-storage";
 import { type BufferBudget, PartBuffers, isolateBufferBudget } from "./buffer-budget";
 import { R2Multipart } from "./r2-multipart";
 import { bodyStream, fixedSizeParts, unwrapSource, withBoundedBody } from "./parts";
@@ -25,27 +25,37 @@ export class R2Storage implements ObjectStorage {
     this.multipart = new R2Multipart(bucket, bufferBudget);
   }
 
-  async put(key: string, body: ReadableStream<Uint8Array>, options: PutOptions = {}): Promise<ObjectHead> {
+  /**
+   * R2's calls take no signal: on abort the caller is answered at once with the signal's
+   * reason, and the work left behind ends with its body (the caller aborts that too).
+   */
+  put(key: string, body: ReadableStream<Uint8Array>, options: PutOptions = {}): Promise<ObjectHead> {
+    return abortable(this.#put(key, body, options), options.signal);
+  }
+
+  async #put(key: string, body: ReadableStream<Uint8Array>, options: PutOptions): Promise<ObjectHead> {
     const httpMetadata = options.contentType ? { contentType: options.contentType } : undefined;
+    const { signal } = options;
     if (options.contentLength !== undefined && options.contentLength <= this.partSize) {
-      const object = await this.#call("put", () => this.bucket.put(key, body, { httpMetadata }));
+      const object = await this.#call("put", () => this.bucket.put(key, body, { httpMetadata }), signal);
       if (!object) throw new StorageError(`R2 refused the write of ${key}`, false);
       return { key, size: object.size };
     }
     if (options.maxLength !== undefined && options.maxLength < this.partSize) {
       return withBoundedBody(body, options.maxLength, this.bufferBudget, async (bytes) => {
-        const object = await this.#call("put", () => this.bucket.put(key, bodyStream(bytes), { httpMetadata }));
+        const object = await this.#call("put", () => this.bucket.put(key, bodyStream(bytes), { httpMetadata }), signal);
         if (!object) throw new StorageError(`R2 refused the write of ${key}`, false);
         return { key, size: object.size };
       });
     }
-    return this.#putMultipart(key, body, httpMetadata);
+    return this.#putMultipart(key, body, httpMetadata, signal);
   }
 
   async #putMultipart(
     key: string,
     body: ReadableStream<Uint8Array>,
     httpMetadata: R2HTTPMetadata | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<ObjectHead> {
     // One part buffer, filled again for each part: parts go up one at a time. Taken first, so
     // an isolate out of buffer budget refuses the upload before R2 is asked for anything.
@@ -57,19 +67,19 @@ export class R2Storage implements ObjectStorage {
       return buffer;
     };
     try {
-      const upload = await this.#call("createMultipartUpload", () => this.bucket.createMultipartUpload(key, { httpMetadata }));
+      const upload = await this.#call("createMultipartUpload", () => this.bucket.createMultipartUpload(key, { httpMetadata }), signal);
       const parts: R2UploadedPart[] = [];
       let size = 0;
       try {
         for await (const part of fixedSizeParts(body, this.partSize, allocate)) {
-          parts.push(await this.#call("uploadPart", () => upload.uploadPart(parts.length + 1, bodyStream(part))));
+          parts.push(await this.#call("uploadPart", () => upload.uploadPart(parts.length + 1, bodyStream(part)), signal));
           size += part.byteLength;
           buffers.give(part);
         }
         if (parts.length === 0) {
-          parts.push(await this.#call("uploadPart", () => upload.uploadPart(1, new Uint8Array(0))));
+          parts.push(await this.#call("uploadPart", () => upload.uploadPart(1, new Uint8Array(0)), signal));
         }
-        await this.#call("completeMultipartUpload", () => upload.complete(parts));
+        await this.#call("completeMultipartUpload", () => upload.complete(parts), signal);
         return { key, size };
       } catch (error) {
         await upload.abort().catch(() => undefined);
@@ -82,9 +92,11 @@ export class R2Storage implements ObjectStorage {
     }
   }
 
-  async get(key: string, range?: ByteRange): Promise<ObjectBody | null> {
-    const object = await this.#call("get", () =>
-      this.bucket.get(key, range ? { range: { offset: range.offset, length: range.length } } : undefined),
+  async get(key: string, range?: ByteRange, options: GetOptions = {}): Promise<ObjectBody | null> {
+    const object = await this.#call(
+      "get",
+      () => this.bucket.get(key, range ? { range: { offset: range.offset, length: range.length } } : undefined),
+      options.signal,
     );
     if (!object) return null;
     return { key, size: object.size, body: object.body };
@@ -103,11 +115,14 @@ export class R2Storage implements ObjectStorage {
     await this.#call("list", () => this.bucket.list({ limit: 1 }));
   }
 
-  async #call<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  /** `signal`: the caller's deadline; R2 calls take none, so the wait for them ends instead. */
+  async #call<T>(operation: string, call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
-      return await call();
+      return await abortable(call(), signal);
     } catch (error) {
       if (error instanceof StorageError) throw error;
+      // The caller's own deadline, as it gave it: not something R2 said.
+      if (signal?.aborted === true && error === signal.reason) throw error;
       throw new StorageError(`R2 ${operation} failed`, true, { cause: error });
     }
   }

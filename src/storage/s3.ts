@@ -8,7 +8,7 @@ import { type Logger, logDependencyCall } from "../lib/log";
 import { INLINE_BACKOFF } from "../resilience/backoff";
 import { retryWithBackoff } from "../resilience/retry";
 import type { RetryKind } from "../resilience/retry-budget";
-import type { ByteRange, ObjectBody, ObjectHead, ObjectStorage, PutOptions } from "./object-storage";
+import type { ByteRange, GetOptions, ObjectBody, ObjectHead, ObjectStorage, PutOptions } from "./object-storage";
 import { StorageError } from "./object-storage";
 import { type BufferBudget, PartBuffers, isolateBufferBudget } from "./buffer-budget";
 import { bodyStream, fixedSizeParts, unwrapSource, withBoundedBody } from "./parts";
@@ -295,24 +295,31 @@ export class S3Storage implements ObjectStorage {
     await abort;
   }
 
-  async get(key: string, range?: ByteRange): Promise<ObjectBody | null> {
+  async get(key: string, range?: ByteRange, options: GetOptions = {}): Promise<ObjectBody | null> {
     const headers: Record<string, string> = {};
     if (range) {
       const last = range.length === undefined ? "" : String(range.offset + range.length - 1);
       if (range.length === 0) return this.#emptyBody(key);
       headers.range = `bytes=${range.offset}-${last}`;
     }
-    // The time limit covers the wait for the answer, not the reading of a large body.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new DOMException("S3 GetObject timed out", "TimeoutError")), this.#timeouts.requestMs);
-    let response: Response | null;
-    try {
-      response = await this.#retrying("GetObject", () =>
-        this.#send("GetObject", this.#url(key), { method: "GET", headers }, undefined, { notFound: true, accept: [416], signal: deadline.signal }),
-      );
-    } finally {
-      clearTimeout(timer);
-    }
+    const caller = options.signal;
+    // Each attempt gets a deadline of its own for the wait for the answer (not for reading a
+    // large body): one shared deadline, once passed, would fail every retry at once and still
+    // spend the budget on them. The caller's signal ends the attempts and the body.
+    const response = await this.#retrying(
+      "GetObject",
+      async () => {
+        const deadline = new AbortController();
+        const timer = setTimeout(() => deadline.abort(new DOMException("S3 GetObject timed out", "TimeoutError")), this.#timeouts.requestMs);
+        try {
+          const signal = caller ? AbortSignal.any([caller, deadline.signal]) : deadline.signal;
+          return await this.#send("GetObject", this.#url(key), { method: "GET", headers }, undefined, { notFound: true, accept: [416], signal });
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+      caller,
+    );
     if (response === null) return null;
     if (response.status === 416) {
       await response.body?.cancel();

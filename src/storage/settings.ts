@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AWS_SETTINGS, awsShape } from "../lib/aws-settings";
 import { booleanSetting, defineSettings, type SettingsContext } from "../lib/settings";
-import { DEFAULT_UPLOAD_BUFFER_BYTES } from "./buffer-budget";
+import { DEFAULT_UPLOAD_BUFFER_BYTES, UPLOAD_OVERHEAD_BYTES } from "./buffer-budget";
 import { R2_PART_SIZE } from "./r2";
 import { S3_DEFAULT_PART_SIZE, S3_DEFAULT_UPLOAD_CONCURRENCY, S3_MIN_PART_SIZE, type S3Settings } from "./s3";
 
@@ -12,7 +12,7 @@ export type StorageDriver = "r2" | "memory" | "s3";
 
 export interface StorageConfig {
   storageDriver: StorageDriver;
-  /** Part buffers all uploads of one isolate may hold together (see buffer-budget). */
+  /** Every buffer the uploads of one isolate may hold together (see buffer-budget). */
   uploadBufferBytes: number;
   /** Present exactly when storageDriver is "s3". */
   s3: S3Settings | undefined;
@@ -30,7 +30,7 @@ export const storageSettings = defineSettings({
     UPLOAD_BUFFER_BYTES: z.coerce
       .number()
       .int()
-      .min(R2_PART_SIZE, `must be at least ${R2_PART_SIZE} bytes (8 MiB), one part`)
+      .min(R2_PART_SIZE + UPLOAD_OVERHEAD_BYTES, `must be at least ${R2_PART_SIZE + UPLOAD_OVERHEAD_BYTES} bytes (11 MiB): one part and one upload's blocks`)
       .max(1024 * MiB)
       .default(DEFAULT_UPLOAD_BUFFER_BYTES),
     // Formats are checked whenever a value is set; which ones are required depends on the driver.
@@ -65,8 +65,8 @@ export const storageSettings = defineSettings({
     }
     const partSize = Number(raw.S3_PART_SIZE ?? S3_DEFAULT_PART_SIZE);
     const budget = Number(raw.UPLOAD_BUFFER_BYTES ?? DEFAULT_UPLOAD_BUFFER_BYTES);
-    if (budget < partSize) {
-      problems.push(`UPLOAD_BUFFER_BYTES: must be at least S3_PART_SIZE (${partSize} bytes), or every upload is refused`);
+    if (budget < partSize + UPLOAD_OVERHEAD_BYTES) {
+      problems.push(`UPLOAD_BUFFER_BYTES: must be at least S3_PART_SIZE + 3 MiB (${partSize + UPLOAD_OVERHEAD_BYTES} bytes), or every large upload is refused`);
     }
     return problems;
   },

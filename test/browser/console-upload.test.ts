@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Page, Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generatedModel } from "../setup/generated-model.ts";
-import { type ConsoleBrowser, consoleLink, launchBrowser } from "../support/node/browser.ts";
+import { type ConsoleBrowser, consoleLink, eventually, launchBrowser } from "../support/node/browser.ts";
 import { type DevServer, devToken, startDevServer } from "../support/node/dev-server.ts";
 import { fixturePath, referenceFor } from "../support/node/reference.ts";
 
@@ -63,7 +63,7 @@ describe("web console: uploads through upload sessions", () => {
   }
 
   async function savedUploadId(page: Page): Promise<string> {
-    await expect.poll(() => page.evaluate(() => Object.keys(JSON.parse(localStorage.getItem("ifc-console.uploads") ?? "{}")).length)).toBe(1);
+    await eventually(() => page.evaluate(() => Object.keys(JSON.parse(localStorage.getItem("ifc-console.uploads") ?? "{}")).length)).toBe(1);
     return page.evaluate(() => Object.values(JSON.parse(localStorage.getItem("ifc-console.uploads") ?? "{}") as Record<string, { uploadId: string }>)[0]?.uploadId ?? "");
   }
 
@@ -75,7 +75,7 @@ describe("web console: uploads through upload sessions", () => {
     });
     await page.goto(link);
     await page.locator("#files").setInputFiles([fixturePath("duplex.ifc"), fixturePath("AC20-FZK-Haus.ifc")]);
-    await expect.poll(() => page.locator("li.upload").count()).toBe(2);
+    await eventually(() => page.locator("li.upload").count()).toBe(2);
     await screenshot("10-uploads-started");
     for (const name of ["duplex.ifc", "AC20-FZK-Haus.ifc"]) {
       await card(page, name).locator(".badge.succeeded").waitFor({ timeout: 90_000 });
@@ -86,7 +86,7 @@ describe("web console: uploads through upload sessions", () => {
 
     for (const name of ["duplex.ifc", "AC20-FZK-Haus.ifc"]) {
       await page.getByRole("button", { name: `Open the summary of ${name}` }).click();
-      await expect.poll(() => page.locator("#job-title").textContent()).toBe(`Job: ${name}`);
+      await eventually(() => page.locator("#job-title").textContent()).toBe(`Job: ${name}`);
       await page.locator("#materials-table").waitFor();
       const reference = referenceFor(name);
       expect((await materialRows(page)).sort()).toEqual([...reference.materials].sort());
@@ -97,11 +97,11 @@ describe("web console: uploads through upload sessions", () => {
 
     // The job list: newest first, each opening its summary.
     await page.getByRole("button", { name: "Refresh" }).click();
-    await expect.poll(() => page.locator("#jobs-table tbody tr").count()).toBeGreaterThanOrEqual(2);
+    await eventually(() => page.locator("#jobs-table tbody tr").count()).toBeGreaterThanOrEqual(2);
     const listed = await page.locator("#jobs-table tbody tr td.name").allTextContents();
     expect(listed.slice(0, 2).sort()).toEqual(["AC20-FZK-Haus.ifc", "duplex.ifc"]);
     await page.getByRole("button", { name: `Open ${listed[1]}` }).click();
-    await expect.poll(() => page.locator("#job-title").textContent()).toBe(`Job: ${listed[1]}`);
+    await eventually(() => page.locator("#job-title").textContent()).toBe(`Job: ${listed[1]}`);
     await page.locator("#materials-table").waitFor();
     await screenshot("13-job-list");
     expect(errors).toEqual([]);
@@ -115,10 +115,10 @@ describe("web console: uploads through upload sessions", () => {
     const hold = await holdPartsAfterFirst(page);
     await page.locator("#files").setInputFiles(model);
     const uploadId = await savedUploadId(page);
-    await expect.poll(async () => (await session(uploadId)).parts.map((p) => p.partNumber), { timeout: 30_000 }).toEqual([1]);
+    await eventually(async () => (await session(uploadId)).parts.map((p) => p.partNumber)).toEqual([1]);
     const { partCount } = await session(uploadId);
     expect(partCount).toBeGreaterThan(2);
-    await expect.poll(() => card(page, "duplex-").locator(".upload-text").textContent()).toMatch(/Uploading .* MB\/s/);
+    await eventually(() => card(page, "duplex-").locator(".upload-text").textContent()).toMatch(/Uploading .* MB\/s/);
     await screenshot("20-large-upload-mid-way");
 
     hold.release();
@@ -136,7 +136,7 @@ describe("web console: uploads through upload sessions", () => {
       if (request.method() === "PUT" && part !== undefined) sent.push(part);
     });
     await page.locator("#files").setInputFiles(model);
-    await expect.poll(() => card(page, "duplex-").locator(".upload-text").textContent()).toContain("resumed at");
+    await eventually(() => card(page, "duplex-").locator(".upload-text").textContent()).toContain("resumed at");
     await card(page, "duplex-").locator(".badge.processing, .badge.succeeded").first().waitFor({ timeout: 120_000 });
     await screenshot("22-large-upload-job");
     await card(page, "duplex-").locator(".badge.succeeded").waitFor({ timeout: 120_000 });
@@ -171,7 +171,7 @@ describe("web console: uploads through upload sessions", () => {
     await page.reload();
     await page.getByRole("button", { name: `Discard the unfinished upload of duplex-${LARGE_MB}mb.ifc` }).click();
     expect(await page.locator("#pending").isHidden()).toBe(true);
-    await expect.poll(async () => (await session(uploadId)).status).toBe("aborted");
+    await eventually(async () => (await session(uploadId)).status).toBe("aborted");
     expect(await page.evaluate(() => localStorage.getItem("ifc-console.uploads"))).toBe("{}");
     expect(errors).toEqual([]);
     await page.close();
@@ -214,10 +214,10 @@ describe("web console: uploads through upload sessions", () => {
     const hold = await holdPartsAfterFirst(page);
     await page.locator("#files").setInputFiles(model);
     const uploadId = await savedUploadId(page);
-    await expect.poll(async () => (await session(uploadId)).parts.length, { timeout: 30_000 }).toBe(1);
+    await eventually(async () => (await session(uploadId)).parts.length).toBe(1);
 
     await page.getByRole("button", { name: `Pause duplex-${LARGE_MB}mb.ifc` }).click();
-    await expect.poll(() => card(page, "duplex-").locator(".upload-text").textContent()).toMatch(/^Paused at/);
+    await eventually(() => card(page, "duplex-").locator(".upload-text").textContent()).toMatch(/^Paused at/);
     // Keyboard focus stays on the control that replaced the one pressed.
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Resume");
     await screenshot("30-paused");
@@ -231,13 +231,13 @@ describe("web console: uploads through upload sessions", () => {
     writeFileSync(copy, Buffer.concat([Buffer.from("ISO-10303-21;\n"), Buffer.alloc(20 * 1024 * 1024, 0x20), Buffer.from("\n")]));
     const holdCopy = await holdPartsAfterFirst(page);
     await page.locator("#files").setInputFiles(copy);
-    await expect.poll(() => page.evaluate(() => localStorage.getItem("ifc-console.uploads") ?? "")).toContain("cancel-me.ifc");
+    await eventually(() => page.evaluate(() => localStorage.getItem("ifc-console.uploads") ?? "")).toContain("cancel-me.ifc");
     const cancelId = await page.evaluate(
       () => Object.values(JSON.parse(localStorage.getItem("ifc-console.uploads") ?? "{}") as Record<string, { uploadId: string; name: string }>).find((u) => u.name === "cancel-me.ifc")?.uploadId ?? "",
     );
     await page.getByRole("button", { name: "Cancel cancel-me.ifc" }).click();
-    await expect.poll(() => card(page, "cancel-me.ifc").locator(".upload-text").textContent()).toBe("Cancelled");
-    await expect.poll(async () => (await session(cancelId)).status).toBe("aborted");
+    await eventually(() => card(page, "cancel-me.ifc").locator(".upload-text").textContent()).toBe("Cancelled");
+    await eventually(async () => (await session(cancelId)).status).toBe("aborted");
     expect(await page.evaluate(() => localStorage.getItem("ifc-console.uploads"))).not.toContain("cancel-me.ifc");
     await screenshot("31-cancelled");
     holdCopy.release();

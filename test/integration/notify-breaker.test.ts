@@ -30,7 +30,7 @@ describe("notifications behind the receiver host's breaker", () => {
     const projectId = uniqueId("p");
     const hook = uniqueId("hook");
     const url = `${env.WEBHOOK_RECEIVER_URL}/hooks/${hook}`;
-    const key = webhookCircuitKey(url);
+    const key = webhookCircuitKey(projectId, url);
     // random() = 0.9: a wait for the breaker ends 0.9 s after it half-opens, which leaves the
     // test that long to run the alarm itself before the runtime does.
     const overrides: JobTestOverrides = { env: jobEnv, circuitScope: `t-${crypto.randomUUID()}/`, random: () => 0.9 };

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
+import type { LogFields, Logger } from "../../src/lib/log";
 import { deliverDue } from "../../src/notify/deliver";
 import type { NotificationEvent } from "../../src/notify/events";
 import { planNotifications } from "../../src/notify/schedule";
@@ -61,10 +62,28 @@ describe("SQS notifications against fauxqs", () => {
     expect(outcome).toMatchObject({ kind: "retry", reason: expect.stringMatching(/SQS answered 400 .*QueueDoesNotExist|NonExistentQueue/) });
   });
 
+  it("keeps the queue's name, account and address out of the job's lastError; the peer's message goes to the log", async () => {
+    const [event] = await eventsFor(testJob(), "model.uploaded");
+    if (!event) throw new Error("one event");
+    const queueName = uniqueId("secret-queue");
+    const queueUrl = `${env.FAUXQS_URL}/123456789012/${queueName}`;
+    const [state] = planNotifications(event, ["sqs"], Date.now());
+    if (!state) throw new Error("one state");
+    const lines: string[] = [];
+    const record = (fields: LogFields) => void lines.push(JSON.stringify(fields));
+    const log: Logger = { debug: record, info: record, warn: record, error: record, child: () => log };
+    const round = await deliverDue([state], [event], [sqsNotifier(sqsSettings(queueUrl))], { now: Date.now(), random: () => 0, log });
+    const after = round.states[0];
+    expect(after?.lastError).toMatch(/^SQS answered 400/);
+    for (const leak of [queueName, "123456789012", env.FAUXQS_URL, "arn:"]) expect(after?.lastError).not.toContain(leak);
+    // The peer's own message stays available to operators.
+    expect(lines.join("\n")).toMatch(/"detail":"SQS answered 400 \w+: [^"]+"/);
+  });
+
   it("asks for a retry when SQS cannot be reached", async () => {
     const [event] = await eventsFor(testJob(), "model.uploaded");
     if (!event) throw new Error("one event");
     const settings = { ...sqsSettings(`${env.FAUXQS_URL}/000000000000/q`), endpoint: "http://127.0.0.1:9" };
-    expect(await sqsNotifier(settings).send(event)).toMatchObject({ kind: "retry", reason: expect.stringMatching(/SQS request failed/) });
+    expect(await sqsNotifier(settings).send(event)).toMatchObject({ kind: "retry", reason: "SQS could not be reached", detail: expect.stringMatching(/SQS request failed/) });
   });
 });

@@ -16,6 +16,8 @@ const summary: ModelSummary = {
     { expressId: 1, name: "Holz", associatedObjects: 3 },
     { expressId: 2, name: "Beton", associatedObjects: 9 },
   ],
+  file: { size: 2_380_763, sha256: "a".repeat(64) },
+  validation: { errors: [], warnings: [], unknownTypes: {}, duplicateIds: 0, danglingReferences: 0, truncated: false, schemaTable: "IFC4", errorCount: 0, warningCount: 0 },
   processor: { engine: "web-ifc", version: "0.0.78", durationMs: 1500 },
 };
 
@@ -40,7 +42,7 @@ describe("CLI formatting", () => {
 
   it("describes a job's processing progress and attempts", () => {
     expect(describeJob(job)).toBe("a.ifc: processing, attempt 2");
-    expect(describeJob({ ...job, attempts: 1, progress: { phase: "parse", bytesDone: 50, bytesTotal: 200 } })).toBe("a.ifc: processing 25% (parse)");
+    expect(describeJob({ ...job, attempts: 1, progress: { phase: "parsing", bytesDone: 50, bytesTotal: 200 } })).toBe("a.ifc: processing 25% (parsing)");
   });
 
   it("summarises schema, entities, storeys, top materials, top entity types and validation", () => {
@@ -52,10 +54,10 @@ describe("CLI formatting", () => {
       Storeys: "2: EG (0), Roof",
       "Top materials": "Beton (9), Holz (3)",
       "Top entity types": "IFCSLAB 13, IFCWALL 13",
-      Validation: "not reported by this engine",
+      Validation: "0 errors, 0 warnings, 0 unknown types, 0 duplicate ids, 0 dangling references",
     });
     const validated = Object.fromEntries(
-      summaryRows({ ...summary, validation: { errors: [], warnings: [{ line: 3, code: "x", message: "y" }], unknownTypes: { IFCFOO: 1 }, duplicateIds: 0, danglingReferences: 2, truncated: false } }),
+      summaryRows({ ...summary, validation: { ...summary.validation, warnings: [{ line: 3, code: "x", message: "y" }], unknownTypes: { IFCFOO: 1 }, danglingReferences: 2, warningCount: 1 } }),
     );
     expect(validated.Validation).toBe("0 errors, 1 warnings, 1 unknown types, 0 duplicate ids, 2 dangling references");
   });

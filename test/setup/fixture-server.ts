@@ -12,9 +12,12 @@ export const fixturesDir = fileURLToPath(new URL("../fixtures/ifc", import.meta.
  */
 export const extraFixturesDir = process.env.IFC_FIXTURES_DIR ? resolve(process.env.IFC_FIXTURES_DIR) : undefined;
 
-/** The file a fixture URL path names, in the project's folder first, else the extra folder. */
-export function fixturePath(urlPath: string): string | undefined {
-  for (const dir of extraFixturesDir === undefined ? [fixturesDir] : [fixturesDir, extraFixturesDir]) {
+/** Where fixtures are looked up, in order: the project's folder, then IFC_FIXTURES_DIR if set. */
+export const fixtureDirs: readonly string[] = extraFixturesDir === undefined ? [fixturesDir] : [fixturesDir, extraFixturesDir];
+
+/** The file a fixture URL path names, from the first folder that has it; never outside them. */
+export function fixturePath(urlPath: string, dirs: readonly string[] = fixtureDirs): string | undefined {
+  for (const dir of dirs) {
     const path = resolve(dir, `.${urlPath}`);
     if (path.startsWith(dir + sep) && existsSync(path) && statSync(path).isFile()) return path;
   }
@@ -26,10 +29,13 @@ export function fixturePath(urlPath: string): string | undefined {
  * read-only on 127.0.0.1 so they can fetch the real models, plus `extra` files (URL path
  * without the leading slash -> file), e.g. models generated for the run.
  */
-export async function startFixtureServer(extra: Record<string, string> = {}): Promise<{ url: string; server: Server }> {
+export async function startFixtureServer(
+  extra: Record<string, string> = {},
+  dirs: readonly string[] = fixtureDirs,
+): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     const urlPath = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
-    const path = Object.hasOwn(extra, urlPath.slice(1)) ? extra[urlPath.slice(1)] : fixturePath(urlPath);
+    const path = Object.hasOwn(extra, urlPath.slice(1)) ? extra[urlPath.slice(1)] : fixturePath(urlPath, dirs);
     if (path === undefined || !existsSync(path)) {
       res.writeHead(404).end();
       return;

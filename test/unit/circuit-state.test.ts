@@ -10,8 +10,8 @@ import {
   spendRetryToken,
 } from "../../src/resilience/circuit-state";
 import { CircuitOpenError, DependencyTimeoutError } from "../../src/resilience/errors";
-import { isCircuitKey, webhookCircuitKey } from "../../src/resilience/keys";
-import { DEFAULT_POLICY } from "../support/policy";
+import { circuitKeyProject, isCircuitKey, webhookCircuitKey } from "../../src/resilience/keys";
+import { DEFAULT_POLICY, policyWith } from "../support/policy";
 
 const policy: CircuitPolicy = DEFAULT_POLICY;
 const T0 = Date.UTC(2026, 0, 1);
@@ -46,8 +46,8 @@ describe("circuit state", () => {
   });
 
   it("refunds a retry token per success and records retries allowed and denied", () => {
-    let state = initialCircuit("sqs", { ...policy, budget: { ...policy.budget, maxTokens: 12 } });
-    const small = { ...policy, budget: { ...policy.budget, maxTokens: 12 } };
+    let state = initialCircuit("sqs", policyWith({ budget: { maxTokens: 12 } }));
+    const small = policyWith({ budget: { maxTokens: 12 } });
     const first = spendRetryToken(state, "timeout", small);
     expect(first.allowed).toBe(true);
     const second = spendRetryToken(first.state, "retry", small);
@@ -75,21 +75,30 @@ describe("circuit state", () => {
   });
 
   it("survives a JSON round trip unchanged", () => {
-    const state = failTimes(initialCircuit("webhook:hooks.example.com", policy), 3);
+    const state = failTimes(initialCircuit("webhook:p1:hooks.example.com", policy), 3);
     expect(JSON.parse(JSON.stringify(state))).toEqual(state);
   });
 });
 
 describe("circuit keys and errors", () => {
-  it("accepts the fixed keys and one key per webhook host", () => {
-    for (const key of ["storage", "sqs", "processor", "webhook:hooks.example.com", "webhook:a.example:8443"]) {
+  it("accepts the fixed keys and one key per project and webhook host", () => {
+    for (const key of ["storage", "sqs", "processor", "webhook:p1:hooks.example.com", "webhook:p_2-x:a.example:8443"]) {
       expect(isCircuitKey(key)).toBe(true);
     }
-    for (const key of ["", "registry", "webhook:", "webhook:UPPER.example", "storage2"]) expect(isCircuitKey(key)).toBe(false);
-    expect(webhookCircuitKey("https://Hooks.Example.com/path?q=1")).toBe("webhook:hooks.example.com");
-    for (const url of ["https://my_hooks.example.com/", "http://[::1]:8443/hook", "http://127.0.0.1:4000/hooks/a"]) {
-      expect(isCircuitKey(webhookCircuitKey(url)), url).toBe(true);
+    for (const key of ["", "registry", "webhook:", "webhook:hooks.example.com", "webhook:p1:UPPER.example", "webhook:p.1:a.example", "storage2"]) {
+      expect(isCircuitKey(key), key).toBe(false);
     }
+    expect(webhookCircuitKey("p1", "https://Hooks.Example.com/path?q=1")).toBe("webhook:p1:hooks.example.com");
+    for (const url of ["https://my_hooks.example.com/", "http://[::1]:8443/hook", "http://127.0.0.1:4000/hooks/a"]) {
+      expect(isCircuitKey(webhookCircuitKey("p1", url)), url).toBe(true);
+    }
+  });
+
+  it("gives two projects with the same receiver host breakers of their own", () => {
+    const url = "https://hooks.shared.example/ifc";
+    expect(webhookCircuitKey("tenant-a", url)).not.toBe(webhookCircuitKey("tenant-b", url));
+    expect(circuitKeyProject(webhookCircuitKey("tenant-a", url))).toBe("tenant-a");
+    expect(circuitKeyProject("storage")).toBeUndefined();
   });
 
   it("carry what a client needs to know", () => {

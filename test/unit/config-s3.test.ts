@@ -119,10 +119,10 @@ describe("S3 settings", () => {
     expect(loadConfig(s3).uploadBufferBytes).toBe(80 * 1024 * 1024);
     expect(loadConfig({ ...s3, UPLOAD_BUFFER_BYTES: String(16 * 1024 * 1024) }).uploadBufferBytes).toBe(16 * 1024 * 1024);
     expect(problemsOf({ ...s3, UPLOAD_BUFFER_BYTES: String(1024 * 1024) })).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^UPLOAD_BUFFER_BYTES: must be at least 8388608 bytes/)]),
+      expect.arrayContaining([expect.stringMatching(/^UPLOAD_BUFFER_BYTES: must be at least 11534336 bytes/)]),
     );
     expect(problemsOf({ ...s3, S3_PART_SIZE: String(32 * 1024 * 1024), UPLOAD_BUFFER_BYTES: String(16 * 1024 * 1024) })).toEqual([
-      "UPLOAD_BUFFER_BYTES: must be at least S3_PART_SIZE (33554432 bytes), or every upload is refused",
+      "UPLOAD_BUFFER_BYTES: must be at least S3_PART_SIZE + 3 MiB (36700160 bytes), or every large upload is refused",
     ]);
   });
 });

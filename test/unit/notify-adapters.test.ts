@@ -25,7 +25,7 @@ function recordingCircuits(openWith?: CircuitOpenError): NotifierCircuits & { se
     guard: async <T,>(key: string, fn: (signal: AbortSignal, tools: GuardTools) => Promise<T>, options: Omit<GuardOptions, "client">): Promise<T> => {
       if (openWith) throw openWith;
       try {
-        const result = await fn(AbortSignal.timeout(options.timeoutMs), tools);
+        const result = await fn(AbortSignal.timeout(options.timeoutMs ?? 60_000), tools);
         seen.push([key, "success"]);
         return result;
       } catch (error) {
@@ -64,11 +64,11 @@ describe("SQS adapter", () => {
   });
 
   it.each([
-    [400, { __type: "com.amazonaws.sqs#InvalidParameterValue", message: "bad" }, {}, { kind: "failed-permanently", reason: "SQS answered 400 InvalidParameterValue: bad" }],
-    [400, { __type: "com.amazonaws.sqs#RequestThrottled", Message: "slow down" }, { "retry-after": "3" }, { kind: "retry", reason: "SQS answered 400 RequestThrottled: slow down", retryAfterMs: 3_000 }],
-    [403, { __type: "InvalidClientTokenId" }, {}, { kind: "retry", reason: "SQS answered 403 InvalidClientTokenId" }],
-    [500, "Internal failure", {}, { kind: "retry", reason: "SQS answered 500: Internal failure" }],
-    [503, "", {}, { kind: "retry", reason: "SQS answered 503" }],
+    [400, { __type: "com.amazonaws.sqs#InvalidParameterValue", message: "bad" }, {}, { kind: "failed-permanently", reason: "SQS answered 400 InvalidParameterValue", detail: "SQS answered 400 InvalidParameterValue: bad" }],
+    [400, { __type: "com.amazonaws.sqs#RequestThrottled", Message: "slow down" }, { "retry-after": "3" }, { kind: "retry", reason: "SQS answered 400 RequestThrottled", retryAfterMs: 3_000, detail: "SQS answered 400 RequestThrottled: slow down" }],
+    [403, { __type: "InvalidClientTokenId" }, {}, { kind: "retry", reason: "SQS answered 403 InvalidClientTokenId", detail: "SQS answered 403 InvalidClientTokenId" }],
+    [500, "Internal failure", {}, { kind: "retry", reason: "SQS answered 500", detail: "SQS answered 500: Internal failure" }],
+    [503, "", {}, { kind: "retry", reason: "SQS answered 503", detail: "SQS answered 503" }],
   ])("maps HTTP %i %j to its outcome", async (status, body, headers, outcome) => {
     const fetcher: typeof fetch = async () => new Response(typeof body === "string" ? body : JSON.stringify(body), { status, headers });
     expect(await sqsNotifier(settings, fetcher).send(await oneEvent())).toEqual(outcome);
@@ -92,7 +92,7 @@ describe("SQS adapter behind its breaker", () => {
   it("counts a network error as a failure and still asks for a retry", async () => {
     const circuits = recordingCircuits();
     const fetcher: typeof fetch = async () => Promise.reject(new TypeError("connection refused"));
-    expect(await sqsNotifier(settings, fetcher, 1_000, circuits).send(await oneEvent())).toEqual({ kind: "retry", reason: "SQS request failed: connection refused" });
+    expect(await sqsNotifier(settings, fetcher, 1_000, circuits).send(await oneEvent())).toEqual({ kind: "retry", reason: "SQS could not be reached", detail: "SQS request failed: connection refused" });
     expect(circuits.seen).toEqual([["sqs", "failure"]]);
   });
 
@@ -118,7 +118,7 @@ describe("queue adapter", () => {
     expect(await queueNotifier(queue).send(await oneEvent())).toEqual({ kind: "delivered" });
     expect(sent).toEqual([["model.uploaded", "json"]]);
     const broken = { send: async () => Promise.reject(new Error("queue full")) } as unknown as Queue<NotificationEvent>;
-    expect(await queueNotifier(broken).send(await oneEvent())).toEqual({ kind: "retry", reason: "queue send failed: queue full" });
+    expect(await queueNotifier(broken).send(await oneEvent())).toEqual({ kind: "retry", reason: "queue send failed", detail: "queue send failed: queue full" });
   });
 });
 
@@ -129,7 +129,7 @@ describe("webhook adapter edge cases", () => {
 
   it("retries when the subscription cannot be read", async () => {
     const notifier = webhookNotifier({ subscriptions: store({ target: () => Promise.reject(new Error("DO overloaded")) }), guard });
-    expect(await notifier.send(await oneEvent())).toEqual({ kind: "retry", reason: "subscription lookup failed: DO overloaded" });
+    expect(await notifier.send(await oneEvent())).toEqual({ kind: "retry", reason: "subscription lookup failed", detail: "subscription lookup failed: DO overloaded" });
   });
 
   it("retries when the receiver's name cannot be resolved right now", async () => {
@@ -174,11 +174,12 @@ describe("webhook adapter behind the receiver host's breaker", () => {
     [404, "client-error", "retry"],
     [302, "client-error", "retry"],
     [410, "client-error", "gone"],
-  ])("counts HTTP %i as %s of webhook:<host> and answers %s", async (status, outcome, kind) => {
+  ])("counts HTTP %i as %s of webhook:<project>:<host> and answers %s", async (status, outcome, kind) => {
     const circuits = recordingCircuits();
     const notifier = webhookNotifier({ subscriptions, guard, circuits, fetch: async () => new Response(null, { status }) });
-    expect(await notifier.send(await oneEvent())).toMatchObject({ kind });
-    expect(circuits.seen).toEqual([["webhook:hooks.example.com", outcome]]);
+    const event = await oneEvent();
+    expect(await notifier.send(event)).toMatchObject({ kind });
+    expect(circuits.seen).toEqual([[`webhook:${event.projectId}:hooks.example.com`, outcome]]);
   });
 
   it("keeps a receiver's Retry-After on a failure counted by the breaker", async () => {
@@ -192,7 +193,7 @@ describe("webhook adapter behind the receiver host's breaker", () => {
     const notifier = webhookNotifier({
       subscriptions,
       guard,
-      circuits: recordingCircuits(new CircuitOpenError("webhook:hooks.example.com", 7_000)),
+      circuits: recordingCircuits(new CircuitOpenError("webhook:p1:hooks.example.com", 7_000)),
       fetch: async () => {
         sent++;
         return new Response(null, { status: 204 });

@@ -87,7 +87,7 @@ describe("deliverDue", () => {
     const states = planNotifications(events[0] ?? { id: "", type: "model.uploaded" }, ["sqs", "queue"], T0);
     const round = await deliverDue(states, events, [scripted("sqs", [new Error("boom")])], { now: T0, clock: () => T0, random: () => 0 });
     expect(round.states.map((s) => [s.channel, s.status, s.lastError])).toEqual([
-      ["sqs", "pending", "sqs notifier threw: boom"],
+      ["sqs", "pending", "sqs delivery failed (internal error)"],
       ["queue", "pending", "channel queue is not configured"],
     ]);
   });

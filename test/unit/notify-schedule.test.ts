@@ -80,7 +80,7 @@ describe("notification schedule", () => {
   });
 
   it("does not count a send the open breaker turned away, and waits for the breaker instead", () => {
-    const turnedAway = { kind: "retry", reason: "not sent: the webhook:hooks.example.com circuit breaker is open", retryAfterMs: 42_000, notAttempted: true } as const;
+    const turnedAway = { kind: "retry", reason: "not sent: the webhook:p1:hooks.example.com circuit breaker is open", retryAfterMs: 42_000, notAttempted: true } as const;
     const state = applyOutcome(pending({ attempts: 3 }), turnedAway, T0, zero);
     expect(state).toMatchObject({ status: "pending", attempts: 3, nextAttemptAt: T0 + 42_000, lastError: turnedAway.reason });
     // However long the breaker stays open, the schedule is not used up by it.

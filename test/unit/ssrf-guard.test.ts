@@ -111,6 +111,15 @@ describe("webhook URL guard", () => {
     expect(verdict).toEqual({ ok: false, reason: expect.stringMatching(/could not be resolved: SERVFAIL/), transient: true });
   });
 
+  it.each(["https://127.0.0.1../", "https://localhost../", "https://127.0.0.1.../x", "https://metadata.google.internal../"])(
+    "refuses %s with resolution off: every trailing dot is stripped before the check",
+    async (url) => {
+      const verdict = await checkWebhookUrl(url, { allowPrivate: false, resolver: null });
+      expect(verdict.ok).toBe(false);
+      if (!verdict.ok) expect(verdict.reason).toMatch(/loopback|special-use/);
+    },
+  );
+
   it("lets other ports through when they are allowed", async () => {
     expect(await checkWebhookUrl("https://hooks.example.com:9443/", { ...strict, allowedPorts: [9443] })).toMatchObject({ ok: true });
   });

@@ -6,11 +6,27 @@ const header = (schema: string, before = "") =>
   `${before}ISO-10303-21;\nHEADER;\nFILE_DESCRIPTION(('ViewDefinition [CoordinationView]'),'2;1');\nFILE_NAME('a.ifc','2020-01-01T00:00:00',(''),(''),'x','y','');\nFILE_SCHEMA((${schema}));\nENDSEC;\nDATA;\n`;
 
 describe("sniffStep", () => {
-  it.each(["IFC2X3", "IFC4", "IFC4X1", "IFC4X2", "IFC4X3", "IFC4X3_ADD2", "IFC2X3_TC1", "ifc4"])("accepts schema %s", (schema) => {
+  it.each([
+    "IFC2X3",
+    "IFC4",
+    "IFC4X1",
+    "IFC4X2",
+    "IFC4X3",
+    "IFC4X3_ADD2",
+    "IFC4X3_ADD1",
+    "IFC4X3_RC1",
+    "IFC4X3_RC2",
+    "IFC4X3_RC3",
+    "IFC4X3_RC4",
+    "IFC2X3_TC1",
+    "IFC2X_FINAL",
+    "IFC2X2_FINAL",
+    "ifc4",
+  ])("accepts schema %s", (schema) => {
     expect(sniffStep(bytes(header(`'${schema}'`)), true)).toMatchObject({ kind: "ifc", schema: schema.toUpperCase() });
   });
 
-  it.each(["CONFIG_CONTROL_DESIGN", "IFC5", "IFC2X2_FINAL", "AUTOMOTIVE_DESIGN"])("refuses schema %s as unsupported", (schema) => {
+  it.each(["CONFIG_CONTROL_DESIGN", "IFC5", "IFC2X", "IFC2X_DRAFT", "AUTOMOTIVE_DESIGN"])("refuses schema %s as unsupported", (schema) => {
     expect(sniffStep(bytes(header(`'${schema}'`)), true)).toEqual({ kind: "unsupported-schema", schema });
   });
 

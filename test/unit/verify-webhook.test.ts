@@ -1,5 +1,5 @@
 import { Webhook } from "standardwebhooks";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { WebhookVerificationError, verifyWebhook } from "../../src/notify/verify-webhook";
 import { generateSecret, signWebhook } from "../../src/notify/webhook-signature";
 
@@ -69,5 +69,40 @@ describe("webhook signatures", () => {
   it("honours a custom tolerance", async () => {
     const secret = generateSecret();
     await expect(verifyWebhook(secret, await signed(secret, seconds - 30), body, { now, toleranceSeconds: 10 })).rejects.toThrow(/too old/);
+  });
+
+  describe("bounded work for a hostile sender", () => {
+    it("computes the MAC once however many signatures the header carries", async () => {
+      const secret = generateSecret();
+      const headers = await signed(secret);
+      const decoys = Array.from({ length: 9 }, (_, i) => `v1,${btoa(`decoy-${i}-${"x".repeat(26)}`)}`);
+      headers["webhook-signature"] = `${decoys.join(" ")} ${headers["webhook-signature"]}`;
+      const sign = vi.spyOn(crypto.subtle, "sign");
+      const verify = vi.spyOn(crypto.subtle, "verify");
+      try {
+        expect(await verifyWebhook(secret, headers, body, { now })).toMatchObject({ id: "evt-1" });
+        expect(sign).toHaveBeenCalledTimes(1);
+        expect(verify).not.toHaveBeenCalled();
+      } finally {
+        sign.mockRestore();
+        verify.mockRestore();
+      }
+    });
+
+    it("considers at most 10 signatures: a genuine one in 11th place is not looked at", async () => {
+      const secret = generateSecret();
+      const headers = await signed(secret);
+      const decoys = Array.from({ length: 10 }, () => `v1,${btoa("nope")}`);
+      headers["webhook-signature"] = `${decoys.join(" ")} ${headers["webhook-signature"]}`;
+      await expect(verifyWebhook(secret, headers, body, { now })).rejects.toThrow(/too many signatures/);
+    });
+
+    it("refuses a body above 1 MiB before computing anything", async () => {
+      const secret = generateSecret();
+      const big = JSON.stringify({ id: "evt-1", pad: "x".repeat(1024 * 1024) });
+      const headers = { "webhook-id": "evt-1", "webhook-timestamp": String(seconds), "webhook-signature": await signWebhook(secret, "evt-1", seconds, big) };
+      await expect(verifyWebhook(secret, headers, big, { now })).rejects.toThrow(/body is larger than 1048576 bytes/);
+      expect(await verifyWebhook(secret, headers, big, { now, maxBodyBytes: 2 * 1024 * 1024 })).toMatchObject({ id: "evt-1" });
+    });
   });
 });

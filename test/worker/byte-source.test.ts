@@ -119,6 +119,30 @@ describe("multipart file over 1 MiB scan blocks", () => {
   it("refuses more than 1 MiB of form after the file", async () => {
     const body = encoder.encode(`${fileHead}ISO-10303-21;\r\n${field("note", "x".repeat(MiB + 1))}--${boundary}--\r\n`);
     const file = await openMultipartFile(byteStream(body), boundary, "file");
-    await expect(readAll(file.body, MiB)).rejects.toMatchObject({ status: 400, slug: "invalid-multipart", detail: "The form goes on for too long after the file." });
+    await expect(readAll(file.body, MiB)).rejects.toMatchObject({ status: 400, slug: "invalid-multipart", detail: "The form holds more than 1048576 bytes besides the file." });
+  });
+
+  describe("bounds are totals over the whole form", () => {
+    const rejects = (body: Uint8Array) =>
+      expect(openMultipartFile(byteStream(body), boundary, "file")).rejects.toMatchObject({ status: 400, slug: "invalid-multipart" });
+
+    it("refuses more than 1 MiB of preamble before the first boundary", async () => {
+      await rejects(encoder.encode(`${"p".repeat(2 * MiB)}\r\n${fileHead}ISO-10303-21;\r\n--${boundary}--\r\n`));
+    });
+
+    it("refuses fields before the file that are each small but together above 1 MiB", async () => {
+      const fields = Array.from({ length: 3 }, (_, i) => field(`f${i}`, "x".repeat(400 * 1024))).join("");
+      await rejects(encoder.encode(`${fields}${fileHead}ISO-10303-21;\r\n--${boundary}--\r\n`));
+    });
+
+    it("refuses more than 100 parts", async () => {
+      const fields = Array.from({ length: 101 }, (_, i) => field(`f${i}`, "x")).join("");
+      await rejects(encoder.encode(`${fields}${fileHead}ISO-10303-21;\r\n--${boundary}--\r\n`));
+    });
+
+    it("refuses part headers above 16 KiB even when they end within the scan block", async () => {
+      const head = `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="m.ifc"\r\nx-pad: ${"h".repeat(900 * 1024)}\r\n\r\n`;
+      await rejects(encoder.encode(`${head}ISO-10303-21;\r\n--${boundary}--\r\n`));
+    });
   });
 });

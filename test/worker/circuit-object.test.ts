@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { CircuitObject, CircuitRef } from "../../src/circuits/object";
-import { REGISTRY_OBJECT } from "../../src/circuits/object";
-import { DEFAULT_POLICY } from "../support/policy";
+import { CIRCUIT_IDLE_TTL_MS, REGISTRY_OBJECT } from "../../src/circuits/object";
+import { DEFAULT_POLICY, policyWith } from "../support/policy";
 
 const policy = DEFAULT_POLICY;
 const T0 = Date.UTC(2026, 10, 1);
@@ -83,7 +83,7 @@ describe("Circuit Durable Object", () => {
 
   it("spends the retry budget down to nothing and refunds it with successes", async () => {
     const { stub, ref } = circuit("processor");
-    const small = { ...ref, policy: { ...policy, budget: { ...policy.budget, maxTokens: 10 } } };
+    const small = { ...ref, policy: policyWith({ budget: { maxTokens: 10 } }) };
     expect(await stub.spendRetry(small, "retry")).toBe(true);
     expect(await stub.spendRetry(small, "retry")).toBe(true);
     expect(await stub.spendRetry(small, "retry")).toBe(false);
@@ -93,18 +93,48 @@ describe("Circuit Durable Object", () => {
   });
 
   it("answers a snapshot of a key never used without storing anything", async () => {
-    const { stub, ref } = circuit("webhook:hooks.example.com");
-    expect(await stub.snapshot(ref, T0)).toMatchObject({ key: "webhook:hooks.example.com", state: "closed", retryBudget: { tokens: 500 } });
+    const { stub, ref } = circuit("webhook:p1:hooks.example.com");
+    expect(await stub.snapshot(ref, T0)).toMatchObject({ key: "webhook:p1:hooks.example.com", state: "closed", retryBudget: { tokens: 500 } });
     const rows = await runInDurableObject(stub, (_i: CircuitObject, state) => state.storage.sql.exec("SELECT * FROM circuit").toArray());
     expect(rows).toHaveLength(0);
   });
 
   it("lists registered keys once each, surviving eviction", async () => {
     const registry = env.CIRCUITS.get(env.CIRCUITS.idFromName(`test-${crypto.randomUUID()}/${REGISTRY_OBJECT}`));
-    await registry.register("webhook:b.example", T0 + 2);
-    await registry.register("webhook:a.example", T0 + 1);
-    await registry.register("webhook:b.example", T0 + 3);
+    await registry.register("webhook:p1:b.example", T0 + 2);
+    await registry.register("webhook:p1:a.example", T0 + 1);
+    await registry.register("webhook:p1:b.example", T0 + 3);
     await evictDurableObject(registry);
-    expect(await registry.keys()).toEqual(["webhook:a.example", "webhook:b.example"]);
+    expect(await registry.keys(T0 + 10)).toEqual(["webhook:p1:a.example", "webhook:p1:b.example"]);
+  });
+
+  it("forgets registered keys unused for the idle TTL, keeping those used since", async () => {
+    const registry = env.CIRCUITS.get(env.CIRCUITS.idFromName(`test-${crypto.randomUUID()}/${REGISTRY_OBJECT}`));
+    await registry.register("webhook:p1:old.example", T0);
+    await registry.register("webhook:p2:kept.example", T0);
+    await registry.register("webhook:p2:kept.example", T0 + CIRCUIT_IDLE_TTL_MS);
+    expect(await registry.keys(T0 + CIRCUIT_IDLE_TTL_MS + 1)).toEqual(["webhook:p2:kept.example"]);
+    const rows = await runInDurableObject(registry, (_i: CircuitObject, state) => state.storage.sql.exec("SELECT key FROM known_keys").toArray());
+    expect(rows).toHaveLength(1);
+  });
+
+  it("removes a breaker object idle for the TTL by its alarm, and keeps a used one", async () => {
+    const { stub, ref } = circuit("webhook:p1:idle.example");
+    await failFiveTimes(stub, ref);
+    const alarmAt = () => runInDurableObject(stub, (_i: CircuitObject, state) => state.storage.getAlarm());
+    expect(await alarmAt()).toBeGreaterThan(Date.now() + CIRCUIT_IDLE_TTL_MS - 60_000);
+    // Used recently: the alarm only moves on.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await stub.snapshot(ref, T0)).state).toBe("open");
+    expect(await alarmAt()).toBeGreaterThan(Date.now() + CIRCUIT_IDLE_TTL_MS - 60_000);
+    // Idle for the whole TTL: everything goes.
+    await runInDurableObject(stub, async (_i: CircuitObject, state) => {
+      state.storage.sql.exec("UPDATE activity SET touched_at = ?", Date.now() - CIRCUIT_IDLE_TTL_MS - 1);
+      await state.storage.setAlarm(Date.now());
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const rows = await runInDurableObject(stub, (_i: CircuitObject, state) => state.storage.sql.exec("SELECT * FROM circuit").toArray().length);
+    expect(rows).toBe(0);
+    expect((await stub.snapshot(ref, T0)).state).toBe("closed");
   });
 });

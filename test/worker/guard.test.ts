@@ -170,10 +170,10 @@ describe("guard", () => {
   it("uses the adapter's classifier", async () => {
     const h = harness();
     for (let i = 0; i < 6; i++) {
-      await expect(h.client.guard("storage", failing(503), { timeoutMs: 1000, classify: () => "client-error" })).rejects.toThrow();
+      await expect(h.client.guard("storage", failing(503), { timeoutMs: 1000, classify: () => "client-error" })).rejects.toThrow(/503/);
     }
     await h.settled();
-    expect((await h.client.snapshot("storage")).state).toBe("closed");
+    expect(await h.client.snapshot("storage")).toMatchObject({ state: "closed", counters: { clientErrors: 6, failures: 0 } });
   });
 
   it("half-opens after the reset time, lets one probe through and closes on its success", async () => {
@@ -255,11 +255,11 @@ describe("guard", () => {
 
   it("lists webhook hosts next to the fixed dependencies once they were used", async () => {
     const h = harness();
-    await h.client.guard("webhook:hooks.example.com", async () => "delivered", { timeoutMs: 1000 });
-    await h.client.guard("webhook:hooks.example.com", async () => "delivered", { timeoutMs: 1000 });
+    await h.client.guard("webhook:p1:hooks.example.com", async () => "delivered", { timeoutMs: 1000 });
+    await h.client.guard("webhook:p1:hooks.example.com", async () => "delivered", { timeoutMs: 1000 });
     await h.settled();
-    expect(await h.client.knownKeys()).toEqual(["storage", "sqs", "processor", "webhook:hooks.example.com"]);
-    expect((await h.client.snapshots()).map((s) => s.key)).toContain("webhook:hooks.example.com");
+    expect(await h.client.knownKeys()).toEqual(["storage", "sqs", "processor", "webhook:p1:hooks.example.com"]);
+    expect((await h.client.snapshots()).map((s) => s.key)).toContain("webhook:p1:hooks.example.com");
   });
 
   it("rejects a key that is not a dependency", async () => {

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { scopedApp } from "../support/scoped-app";
 import { expectProblem } from "../support/problem";
 import { api, call, getApi, token } from "../support/worker";
 
@@ -35,5 +37,29 @@ describe("health routes", () => {
     expect((await call(new Request(api("/healthz")), broken)).status).toBe(200);
     const response = await getApi("/readyz", ["*"], broken);
     expect((await expectProblem(response, 500, "misconfigured")).detail).toContain("MODELS");
+  });
+});
+
+describe("readiness and tenants", () => {
+  const policy = { breaker: { failureThreshold: 5, resetMs: 60_000 }, budget: { maxTokens: 500, retryCost: 5, timeoutCost: 10, successRefund: 1 } };
+
+  it("shows project tokens only totals, and receiver hosts only to operators", async () => {
+    const app = scopedApp();
+    const key = "webhook:tenant-a:hooks.secret-tenant.example";
+    const stub = app.circuit(key);
+    for (let i = 0; i < 5; i++) await stub.report({ key, policy }, { outcome: "failure", latencyMs: 1, probe: false }, Date.now());
+    await env.CIRCUITS.get(env.CIRCUITS.idFromName(`${app.scope}@registry`)).register(key, Date.now());
+
+    const read = async (projects: string[]) =>
+      app.fetch(new Request(api("/readyz"), { headers: { authorization: `Bearer ${await token(projects)}` } }));
+    const tenant = await read(["tenant-b"]);
+    expect(tenant.status).toBe(200);
+    const tenantText = await tenant.text();
+    expect(tenantText).not.toContain("secret-tenant");
+    expect(tenantText).not.toContain("tenant-a");
+    expect(JSON.parse(tenantText)).toMatchObject({ status: "degraded", circuits: { open: 1, halfOpen: 0 } });
+
+    const operator = await read(["*"]);
+    expect(await operator.json()).toMatchObject({ circuits: { degraded: [{ key, state: "open" }] } });
   });
 });

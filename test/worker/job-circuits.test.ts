@@ -116,7 +116,7 @@ describe("a job behind open breakers", () => {
     // The retry after the crash is an hour out, so the runtime does not run it before the test does.
     // A reset longer than the cache's second, so the breaker is still open when the cache has expired.
     const circuits = scoped({ env: { BREAKER_RESET_MS: "10000", PROCESSING_RETRY_BASE_MS: "3600000", PROCESSING_RETRY_CAP_MS: "3600000" }, random: () => 0.5 });
-    const crashing: Processor = { engine: "mock", maxModelBytes: 1e9, process: async () => Promise.reject(new TypeError("wasm trap")) };
+    const crashing: Processor = { engine: "mock", input: "random-access", maxModelBytes: 1e9, process: async () => Promise.reject(new TypeError("wasm trap")) };
     await runAttempt(jobId, { ...circuits.overrides, processor: crashing });
     expect((await getJob(projectId, jobId)).body).toMatchObject({ status: "processing", attempts: 1 });
 
@@ -141,7 +141,7 @@ describe("a job behind open breakers", () => {
     expect((await getJob(projectId, corrupt)).body).toMatchObject({ status: "failed", error: { code: "invalid_step" } });
     expect(await circuits.settledSnapshot("processor", "closed")).toMatchObject({ counters: { clientErrors: 1, failures: 0 } });
 
-    const crashing: Processor = { engine: "mock", maxModelBytes: 1e9, process: async () => Promise.reject(new TypeError("wasm trap")) };
+    const crashing: Processor = { engine: "mock", input: "random-access", maxModelBytes: 1e9, process: async () => Promise.reject(new TypeError("wasm trap")) };
     const jobs = await Promise.all([1, 2, 3, 4, 5].map(async () => accepted(projectId, await fixture("test.ifc"), "test.ifc")));
     for (const jobId of jobs) await runAttempt(jobId, { ...circuits.overrides, processor: crashing });
     const opened = await circuits.settledSnapshot("processor", "open");

@@ -5,6 +5,7 @@ import { StorageError, type ObjectStorage } from "../../src/storage/object-stora
 import { scopedApp } from "../support/scoped-app";
 import { expectDocumented, testClient } from "../support/documented";
 import { accepted, runAttempt } from "../support/processing";
+import { expectProblem } from "../support/problem";
 import { api, call, fixture, token, uniqueProject } from "../support/worker";
 
 const r2 = { STORAGE_DRIVER: "r2" } as const;
@@ -35,10 +36,10 @@ describe("DELETE /v1/jobs/{jobId}", () => {
     expect(await stored(projectId)).toEqual([]);
     expect((await client.listJobs(projectId)).items).toEqual([]);
     const again = await remove(jobId, [projectId]);
-    expect(again.status).toBe(404);
+    await expectProblem(again.clone(), 404, "not-found");
     await expectDocumented("delete", JOB, again);
     const read = await call(new Request(api(`/v1/jobs/${jobId}`), { headers: { authorization: `Bearer ${await token([projectId])}` } }));
-    expect(read.status).toBe(404);
+    await expectProblem(read, 404, "not-found");
   });
 
   it("deletes a job that is still queued, and its alarm with it", async () => {
@@ -53,7 +54,7 @@ describe("DELETE /v1/jobs/{jobId}", () => {
     const projectId = uniqueProject();
     const jobId = await accepted(projectId, await fixture("test.ifc"), "test.ifc", r2);
     const response = await remove(jobId, ["someone-else"]);
-    expect(response.status).toBe(404);
+    await expectProblem(response.clone(), 404, "not-found");
     await expectDocumented("delete", JOB, response);
     expect(await stored(projectId)).toHaveLength(1);
     expect((await (await testClient([projectId])).getJob(jobId)).status).toBe("queued");
@@ -76,14 +77,14 @@ describe("DELETE /v1/jobs/{jobId}", () => {
     const upload = await app.fetch(new Request(api(`/v1/projects/${projectId}/models?filename=t.ifc`), { method: "POST", headers: bearer, body: await fixture("test.ifc") }));
     const { jobId } = (await upload.json()) as { jobId: string };
     const response = await app.fetch(new Request(api(`/v1/jobs/${jobId}`), { method: "DELETE", headers: bearer }));
-    expect(response.status).toBe(503);
+    await expectProblem(response.clone(), 503, "storage-unavailable");
     expect(((await expectDocumented("delete", JOB, response)) as { type: string }).type).toMatch(/storage-unavailable$/);
     expect((await app.fetch(new Request(api(`/v1/jobs/${jobId}`), { headers: bearer }))).status).toBe(200);
   });
 
   it("needs a token", async () => {
     const response = await remove(crypto.randomUUID(), null);
-    expect(response.status).toBe(401);
+    await expectProblem(response.clone(), 401, "unauthorized");
     await expectDocumented("delete", JOB, response);
   });
 });

@@ -8,6 +8,7 @@ import type { JobObject } from "../../src/jobs/object";
 import { type ProjectJobIndex, durableProjectJobIndex } from "../../src/projects/client";
 import { expectDocumented, testClient } from "../support/documented";
 import { accepted, jobStub, runAttempt } from "../support/processing";
+import { expectProblem } from "../support/problem";
 import { api, call, fixture, token, uniqueProject } from "../support/worker";
 
 /** A fake for the one fault the real project object cannot be made to show: being unreachable. */
@@ -140,7 +141,7 @@ describe("GET /v1/projects/{projectId}/jobs", () => {
     const theirs = uniqueProject();
     await index(item(theirs, 1));
     const forbidden = await list(theirs, "", [mine]);
-    expect(forbidden.status).toBe(403);
+    await expectProblem(forbidden.clone(), 403, "forbidden");
     await expectDocumented("get", LIST, forbidden);
     expect((await (await testClient([mine])).listJobs(mine)).items).toEqual([]);
     const error = await (await testClient([mine])).listJobs(theirs).catch((e: unknown) => e);
@@ -150,7 +151,7 @@ describe("GET /v1/projects/{projectId}/jobs", () => {
 
   it("needs a token", async () => {
     const response = await call(new Request(api(`/v1/projects/${uniqueProject()}/jobs`)));
-    expect(response.status).toBe(401);
+    await expectProblem(response.clone(), 401, "unauthorized");
     await expectDocumented("get", LIST, response);
   });
 });

@@ -51,6 +51,18 @@ const summary: ModelSummary = {
   storeys: [],
   counts: { IFCWALL: 1 },
   materials: [],
+  file: { size: 10, sha256: "0" },
+  validation: {
+    errors: [],
+    warnings: [],
+    unknownTypes: {},
+    duplicateIds: 0,
+    danglingReferences: 0,
+    truncated: false,
+    schemaTable: "IFC4",
+    errorCount: 0,
+    warningCount: 0,
+  },
   processor: { engine: "mock", version: "0", durationMs: 1 },
 };
 

@@ -70,6 +70,7 @@ describe("job processing flow (mock processor)", () => {
     let matches = false;
     const probe: Processor = {
       engine: "mock",
+      input: "random-access",
       maxModelBytes: 1e9,
       async process(source) {
         rows = await runInDurableObject(jobStub(jobId), (_o: JobObject, state) =>
@@ -93,17 +94,20 @@ describe("job processing flow (mock processor)", () => {
     const projectId = uniqueProject();
     const jobId = await accepted(projectId, await fixture("example.ifc"), "example.ifc");
     const storage = flakyReads(2);
+    // Backoff long enough that the runtime does not run the retry's alarm by itself before the
+    // test looks at it: base 60 s, so the first retry waits half of that with random() = 0.5.
+    const env = { PROCESSING_RETRY_BASE_MS: "60000", PROCESSING_RETRY_CAP_MS: "600000" };
     const before = Date.now();
-    await runAttempt(jobId, { storage, random: () => 0.5 });
+    await runAttempt(jobId, { storage, random: () => 0.5, env });
     let job = (await getJob(projectId, jobId)).body;
     expect(job).toMatchObject({ status: "processing", attempts: 1 });
     expect(job.error).toBeUndefined();
-    // Full jitter: half of min(cap 100, base 10 * 2^0) with random() = 0.5.
     const next = await scheduledAlarm(jobId);
-    expect(next).toBeGreaterThanOrEqual(before + 5);
+    expect(next).toBeGreaterThanOrEqual(before + 30_000);
+    expect(next).toBeLessThan(Date.now() + 30_000 + 1_000);
     expect(Date.parse(job.nextAttemptAt ?? "")).toBe(next);
 
-    await runAttempt(jobId, { storage, random: () => 0.5 });
+    await runAttempt(jobId, { storage, random: () => 0.5, env });
     job = (await getJob(projectId, jobId)).body;
     expect(job).toMatchObject({ status: "processing", attempts: 2 });
 
@@ -169,6 +173,7 @@ describe("job processing flow (mock processor)", () => {
     let called = false;
     const small: Processor = {
       engine: "mock",
+      input: "random-access",
       maxModelBytes: 1000,
       process: async () => {
         called = true;
@@ -213,7 +218,7 @@ describe("job processing flow (mock processor)", () => {
   it("treats an unexpected processor error as internal and retries it", async () => {
     const projectId = uniqueProject();
     const jobId = await accepted(projectId, await fixture("test.ifc"), "test.ifc");
-    const broken: Processor = { engine: "mock", maxModelBytes: 1e9, process: async () => Promise.reject(new TypeError("bug")) };
+    const broken: Processor = { engine: "mock", input: "random-access", maxModelBytes: 1e9, process: async () => Promise.reject(new TypeError("bug")) };
     await runAttempt(jobId, { processor: broken, env: { PROCESSING_MAX_ATTEMPTS: "1" } });
     const job = (await getJob(projectId, jobId)).body;
     expect(job).toMatchObject({ status: "failed", attempts: 1, error: { code: "internal" } });

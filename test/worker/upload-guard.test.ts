@@ -103,4 +103,33 @@ describe("processIfcUpload behind the storage breaker", () => {
     expect(accepted.file.size).toBe(bytes.byteLength);
     expect(budget.freeBytes).toBe(R2_PART_SIZE);
   });
+
+  describe("no orphans when the job cannot be recorded", () => {
+    /** A named double: a job object that fails to record cannot be caused with the real one. */
+    const failingJobs = (recorded: boolean): JobDirectory => ({
+      ...noJobs,
+      accept: async () => {
+        throw new Error("job object overloaded");
+      },
+      get: async () => (recorded ? ({ jobId: "x" } as never) : null),
+    });
+
+    it("removes the stored model and answers a 503 the client can retry", async () => {
+      const client = new CircuitClient({ namespace: env.CIRCUITS, policy, scope: `pu-${crypto.randomUUID()}/` });
+      const storage = new MemoryStorage();
+      const bytes = await fixture("test.ifc");
+      const failure = processIfcUpload(deps(storage, client, { jobs: failingJobs(false) }), target(), { name: "a.ifc", body: streamOf(bytes) });
+      await expect(failure).rejects.toMatchObject({ status: 503, slug: "job-unavailable", headers: { "Retry-After": "5" } });
+      expect(storage.keys()).toEqual([]);
+    });
+
+    it("uses the job when it was recorded and only the answer was lost", async () => {
+      const client = new CircuitClient({ namespace: env.CIRCUITS, policy, scope: `pu-${crypto.randomUUID()}/` });
+      const storage = new MemoryStorage();
+      const bytes = await fixture("test.ifc");
+      const accepted = await processIfcUpload(deps(storage, client, { jobs: failingJobs(true) }), target(), { name: "a.ifc", body: streamOf(bytes) });
+      expect(accepted.status).toBe("queued");
+      expect(storage.keys()).toHaveLength(1);
+    });
+  });
 });

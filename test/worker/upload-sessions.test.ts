@@ -298,7 +298,7 @@ describe("upload sessions: bad input", () => {
     await expectProblem(await send(intruder, "PUT", `${foreign}/parts/1`, { body: new Uint8Array(8 * MiB) }), 404, "not-found");
     await expectProblem(await send(intruder, "GET", session.links.self), 403, "forbidden");
     const anonymous = await call0(session.links.self);
-    expect(anonymous.status).toBe(401);
+    await expectProblem(anonymous, 401, "unauthorized");
     expect((await getSession(owner, session)).status).toBe("open");
   });
 });

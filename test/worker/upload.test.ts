@@ -125,7 +125,8 @@ describe("POST /v1/projects/{projectId}/models", () => {
   it("answers 503 upload-capacity with Retry-After when the isolate's upload buffers are all in use", async () => {
     const projectId = uniqueProject();
     // A budget of its own (each size is one budget per isolate), held as other uploads would.
-    const bytes = String(8 * 1024 * 1024 + 4096);
+    // One part and one upload's blocks and scan buffer (the smallest budget allowed).
+    const bytes = String(11 * 1024 * 1024 + 4096);
     const overrides = { ...r2, UPLOAD_BUFFER_BYTES: bytes };
     const budget = isolateBufferBudget(Number(bytes));
     const model = await fixture("test.ifc");
@@ -338,8 +339,9 @@ describe("POST /v1/projects/{projectId}/models", () => {
     await expectProblem(response, 415, "unsupported-content-type");
   });
 
-  it("fails with one message naming every bad setting", async () => {
+  it("fails with one message naming every bad setting (to an operator)", async () => {
     const response = await upload("demo", await fixture("test.ifc"), {
+      token: await token(["*"], { secret: "short" }),
       overrides: { ENVIRONMENT: "staging", AUTH_JWT_SECRET: "short", MAX_UPLOAD_BYTES: "-1" },
     });
     const problem = await expectProblem(response, 500, "misconfigured");

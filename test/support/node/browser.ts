@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { expect } from "vitest";
 import { projectRoot } from "./dev-server.ts";
 
 /** Debian's chromium package; `.ci/run` installs it when missing. */
@@ -80,4 +81,12 @@ export async function consoleLink(output: () => string, timeoutMs = 30_000): Pro
     if (Date.now() > deadline) throw new Error(`npm run dev printed no console link:\n${output()}`);
     await new Promise((done) => setTimeout(done, 100));
   }
+}
+
+/**
+ * expect.poll with room for a loaded machine: the page, wrangler dev and the other suites share
+ * two cores, and vitest's default (1 s) fails a correct page that is merely slow to update.
+ */
+export function eventually<T>(read: () => T | Promise<T>) {
+  return expect.poll(read, { timeout: 30_000, interval: 100 });
 }

@@ -51,6 +51,20 @@ export async function freePort(): Promise<number> {
  * with state in a fresh temporary folder, and waits until it answers /healthz.
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  // Other test runs on the machine pick free ports too: one may take ours between freePort()
+  // and wrangler binding it. That is the machine's race, not the Worker's; try another port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof PortTakenError)) throw error;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startOnce(options: DevServerOptions): Promise<DevServer> {
   const port = await freePort();
   const state = mkdtempSync(join(tmpdir(), "ifc-dev-"));
   const varArgs = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
@@ -106,7 +120,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     await new Promise((done) => setTimeout(done, 250));
   }
   await server.stop();
-  throw new Error(`wrangler dev did not become ready on ${url}:\n${output}`);
+  const message = `wrangler dev did not become ready on ${url}:\n${output}`;
+  throw /Address already in use/.test(output) ? new PortTakenError(message) : new Error(message);
 }
 
 function parentOf(pid: number): number | undefined {
