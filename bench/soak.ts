@@ -106,7 +106,11 @@ async function sessionsAvailable(url: string, token: string, model: Blob, filena
   return true;
 }
 
-async function soakOnce(target: Kind, runMinutes: number, model: Blob, filename: string, token: string): Promise<RunResult> {
+/** Development tokens last an hour; a new one every half hour keeps long runs signed in. */
+const TOKEN_RENEW_MS = 30 * 60_000;
+
+async function soakOnce(target: Kind, runMinutes: number, model: Blob, filename: string): Promise<RunResult> {
+  const token = { value: await devToken([PROJECT]), at: Date.now() };
   const inspectorPort = await freePort();
   const args = ["--inspector-port", String(inspectorPort), "--log-level", "warn"];
   const server = await startDevServer(
@@ -121,12 +125,12 @@ async function soakOnce(target: Kind, runMinutes: number, model: Blob, filename:
       receiver = await startReceiver();
       const put = await fetch(`${server.url}/v1/projects/${PROJECT}/webhook`, {
         method: "PUT",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        headers: { authorization: `Bearer ${token.value}`, "content-type": "application/json" },
         body: JSON.stringify({ url: receiver.url }),
       });
       if (put.status !== 200) throw new Error(`webhook subscription answered ${put.status}: ${await put.text()}`);
       receiver.secret = ((await put.json()) as { secret: string }).secret;
-      sessions = sessionEvery > 0 && (await sessionsAvailable(server.url, token, model, filename));
+      sessions = sessionEvery > 0 && (await sessionsAvailable(server.url, token.value, model, filename));
       console.log(`upload sessions: ${sessions ? `every ${sessionEvery}th upload per client` : "not available on this build"}`);
     }
     const counters = newCounters();
@@ -137,7 +141,7 @@ async function soakOnce(target: Kind, runMinutes: number, model: Blob, filename:
     const load = runLoad(
       {
         url: server.url,
-        token,
+        token: () => token.value,
         projectId: PROJECT,
         model,
         filename,
@@ -159,6 +163,7 @@ async function soakOnce(target: Kind, runMinutes: number, model: Blob, filename:
       );
     for (let next = started + sampleMs; loading; next += sampleMs) {
       await Promise.race([sleep(Math.max(0, next - Date.now())), load]);
+      if (Date.now() - token.at > TOKEN_RENEW_MS) Object.assign(token, { value: await devToken([PROJECT]), at: Date.now() });
       if (!loading && Date.now() < next) break;
       const s = await sample(server, inspector, (Date.now() - started) / 1000, counters.uploads);
       samples.push(s);
@@ -235,14 +240,13 @@ export const soak = {
     const path = generatedMb === undefined ? join(fixturesDir, fixture) : largeModel(generatedMb).path;
     const model = await openAsBlob(path);
     const filename = basename(path);
-    const token = await devToken([PROJECT]);
     console.log(`model ${filename} (${(model.size / 1e3).toFixed(0)} KB), ${concurrency} clients; floor ${floorMinutes} min, record floor ${recordFloorMinutes} min, ingest ${minutes} min`);
     if (Object.keys(extraVars).length > 0) console.log(`service settings: ${JSON.stringify(extraVars)}`);
     // BENCH_SOAK_FLOOR_MINUTES=0 leaves the floor out (for comparing variants of the service).
-    const floor = floorMinutes > 0 ? await soakOnce("floor", floorMinutes, model, filename, token) : undefined;
-    const recordFloor = recordFloorMinutes > 0 ? await soakOnce("record-floor", recordFloorMinutes, model, filename, token) : undefined;
+    const floor = floorMinutes > 0 ? await soakOnce("floor", floorMinutes, model, filename) : undefined;
+    const recordFloor = recordFloorMinutes > 0 ? await soakOnce("record-floor", recordFloorMinutes, model, filename) : undefined;
     // BENCH_SOAK_MINUTES=0 runs the floors alone.
-    const ingest = minutes > 0 ? await soakOnce("ingest", minutes, model, filename, token) : undefined;
+    const ingest = minutes > 0 ? await soakOnce("ingest", minutes, model, filename) : undefined;
     const floorPerUpload = floor?.figures.rssPerUpload;
     const runs = [floor, recordFloor, ingest].filter((run): run is RunResult => run !== undefined);
     const rows = runs.map((run) => row(run, floorPerUpload));

@@ -4,7 +4,8 @@
 
 export interface LoadOptions {
   url: string;
-  token: string;
+  /** The current bearer token (development tokens last an hour: the bench renews it). */
+  token: () => string;
   projectId: string;
   model: Blob;
   filename: string;
@@ -51,8 +52,8 @@ export async function runLoad(options: LoadOptions, counters: LoadCounters): Pro
 }
 
 async function client(options: LoadOptions, counters: LoadCounters): Promise<void> {
-  const auth = { authorization: `Bearer ${options.token}` };
   for (let n = 1; Date.now() < options.until; n++) {
+    const auth = { authorization: `Bearer ${options.token()}` };
     const started = Date.now();
     const viaSession = options.target === "ingest" && options.sessionEvery > 0 && n % options.sessionEvery === 0;
     let outcome: { status: number; jobId?: string };

@@ -1,6 +1,7 @@
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { JobObject } from "../../src/jobs/object";
+import { JobObject } from "../../src/jobs/object";
+import type { ObjectStorage } from "../../src/storage/object-storage";
 import { fixture } from "../support/worker";
 import { accepted, getJob, jobStub, runAttempt, uniqueProject } from "../support/processing";
 
@@ -14,14 +15,17 @@ interface Leftovers {
   modelCells: string[];
 }
 
+const tableNames = (sql: SqlStorage): string[] =>
+  sql
+    .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
+    .toArray()
+    .map((row) => row.name);
+
 /** What the job's Durable Object keeps in its SQLite storage, read from inside the object. */
 async function leftovers(jobId: string): Promise<Leftovers> {
   return runInDurableObject(jobStub(jobId), (_object: JobObject, state) => {
     const sql = state.storage.sql;
-    const tables = sql
-      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
-      .toArray()
-      .map((row) => row.name);
+    const tables = tableNames(sql);
     const modelCells: string[] = [];
     const decoder = new TextDecoder();
     for (const table of tables) {
@@ -68,6 +72,52 @@ describe("a finished job keeps no model bytes in its object", () => {
     expect(left.tables).not.toContain("model_chunks");
     expect(left.modelCells).toEqual([]);
     expect(bytes.byteLength).toBeGreaterThan(1000 * KiB);
+    expect(left.databaseSize).toBeLessThan(64 * KiB);
+  });
+
+  it("with the stream engine: nothing of the model is written, not even while it is being read", async () => {
+    const projectId = uniqueProject();
+    const bytes = await fixture("duplex.ifc");
+    const jobId = await accepted(projectId, bytes, "duplex.ifc");
+    const stub = jobStub(jobId);
+    const seen: { databaseSize: number; tables: string[] }[] = [];
+    await runInDurableObject(stub, (object: JobObject, state) => {
+      const look = () => seen.push({ databaseSize: state.storage.sql.databaseSize, tables: tableNames(state.storage.sql) });
+      // Looks into the job's storage as each piece of the model passes to the engine, and at the end.
+      const watched = (base: ObjectStorage): ObjectStorage => ({
+        driver: base.driver,
+        put: (...args) => base.put(...args),
+        head: (key) => base.head(key),
+        delete: (key) => base.delete(key),
+        ping: () => base.ping(),
+        get: async (key, range) => {
+          const found = await base.get(key, range);
+          if (!found || !key.endsWith("/duplex.ifc")) return found;
+          const body = found.body.pipeThrough(
+            new TransformStream<Uint8Array, Uint8Array>({
+              transform(chunk, controller) {
+                look();
+                controller.enqueue(chunk);
+              },
+              flush: look,
+            }),
+          );
+          return { ...found, body };
+        },
+      });
+      JobObject.overrideForTests(object, { env: { PROCESSOR: "stream" }, storage: watched });
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await getJob(projectId, jobId)).body).toMatchObject({ status: "succeeded", summary: { processor: { engine: "stream" } } });
+
+    expect(seen.length).toBeGreaterThan(1);
+    for (const look of seen) {
+      expect(look.tables).not.toContain("model_chunks");
+      expect(look.databaseSize).toBeLessThan(64 * KiB);
+    }
+    const left = await leftovers(jobId);
+    expect(left.tables).not.toContain("model_chunks");
+    expect(left.modelCells).toEqual([]);
     expect(left.databaseSize).toBeLessThan(64 * KiB);
   });
 });
