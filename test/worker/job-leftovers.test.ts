@@ -99,7 +99,9 @@ describe("a finished job keeps no model bytes in its object", () => {
                 look();
                 controller.enqueue(chunk);
               },
-              flush: look,
+              flush() {
+                look();
+              },
             }),
           );
           return { ...found, body };
