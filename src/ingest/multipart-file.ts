@@ -1,3 +1,7 @@
+/**
+ * The multipart scanner: longer than our files usually are because the preamble, part headers,
+ * other fields and the file share one reused scan buffer and one set of totals and deadlines.
+ */
 import { ProblemError } from "../lib/problem";
 import { type ByteSource, streamSource } from "../lib/byte-source";
 import type { MemoryLease } from "../storage/buffer-budget";

@@ -1,3 +1,8 @@
+/**
+ * The job Durable Object: longer than our files usually are because the attempt's lifecycle
+ * (lost attempts, deferral, retries, failure), the listing push and the alarm's arming must
+ * read and write the same state in order; the I/O lives in attempt.ts, outbox.ts, listing.ts.
+ */
 import { DurableObject } from "cloudflare:workers";
 import { CircuitClient, type Permit } from "../circuits/client";
 import { type Config, type SettingValues, loadConfig } from "../config";
