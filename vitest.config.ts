@@ -8,6 +8,7 @@ export default defineConfig({
       provider: "istanbul",
       include: ["src/**/*.ts"],
       reporter: ["text-summary", "text"],
+      reportOnFailure: true,
       thresholds: { lines: 90 },
     },
     projects: [

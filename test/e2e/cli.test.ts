@@ -51,7 +51,7 @@ describe("ifc-ingest against npm run dev", () => {
     const run = await runCli(["upload", join(fixturesDir, "duplex.ifc"), "--project", projectId, "--wait", "--json"], env);
     expect(run.code, run.stderr).toBe(0);
     const job = JSON.parse(run.stdout) as { status: string; file: { name: string; size: number }; summary: { entityCount: number; processor: { engine: string } } };
-    expect(job).toMatchObject({ status: "succeeded", file: { name: "duplex.ifc", size: 2380763 }, summary: { processor: { engine: "web-ifc" } } });
+    expect(job).toMatchObject({ status: "succeeded", file: { name: "duplex.ifc", size: 2380763 }, summary: { processor: { engine: "stream" } } });
     expect(run.stderr).not.toContain("\u001b[");
   });
 
