@@ -1,3 +1,7 @@
+/**
+ * The web-ifc adapter: a little longer than our files usually are because opening the model,
+ * the census and the id-vector copies share one IfcAPI instance and its memory budget.
+ */
 import type { IfcAPI, Vector } from "web-ifc";
 import { takeCensus } from "./entity-census";
 import { MATERIAL_EDGES, countMaterialAssociations } from "./material-associations";
