@@ -18,6 +18,7 @@ interface Target {
 const targets: Target[] = [
   { name: "bare Worker draining the body (floor)", config: baseline, path: "/drain" },
   { name: "bare Worker piping the body into local R2 (peer)", config: baseline, path: "/r2" },
+  { name: "bare Worker piping into local R2, then one new Durable Object per upload (record floor)", config: "bench/baseline/record.wrangler.toml", path: "/r2" },
   { name: "ingest: raw body -> R2, job recorded", path: "/v1/projects/bench/models?filename=example.ifc" },
 ];
 
