@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { JobObject } from "../../src/jobs/object";
 import type { AcceptedUpload, JobRecord } from "../../src/jobs/record";
 import { JobState, type PlannedEvent } from "../../src/jobs/state";
+import { migrate } from "../../src/jobs/state-schema";
 import type { NotificationEvent } from "../../src/notify/events";
 import type { ModelSummary } from "../../src/processing/summary";
 import { jobStub, uniqueProject } from "../support/processing";
@@ -151,5 +152,35 @@ describe("job object state", () => {
       expect(migrated.deliveries()).toEqual([expect.objectContaining({ eventType: "model.uploaded", status: "delivered", attempts: 1 })]);
       expect(sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'state'").one().n).toBe(0);
     });
+  });
+
+  it("gives a new object, in one batch, the same tables as replaying every migration", async () => {
+    /** Each table's definition (whitespace-insensitive) and columns, and the schema version. */
+    const schemaOf = (storage: DurableObjectStorage) => {
+      const sql = storage.sql;
+      const tables = sql
+        .exec<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .toArray();
+      return {
+        version: sql.exec<{ version: number }>("SELECT version FROM schema_version").one().version,
+        tables: tables.map(({ name, sql: text }) => ({
+          name,
+          definition: text.replace(/\s+/g, " ").replace(/ ?([(),]) ?/g, "$1"),
+          columns: sql.exec(`PRAGMA table_info(${name})`).toArray(),
+        })),
+      };
+    };
+    const fresh = await runInDurableObject(jobStub(crypto.randomUUID()), (_object: JobObject, state) => {
+      migrate(state.storage);
+      return schemaOf(state.storage);
+    });
+    const replayed = await runInDurableObject(jobStub(crypto.randomUUID()), (_object: JobObject, state) => {
+      // An object from before the batch: a version table at 0 makes migrate() replay each step.
+      state.storage.sql.exec("CREATE TABLE schema_version (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), version INTEGER NOT NULL)");
+      migrate(state.storage);
+      return schemaOf(state.storage);
+    });
+    expect(fresh.tables.map((table) => table.name)).toEqual(["alarm", "deliveries", "events", "job", "reply", "reservation", "schema_version"]);
+    expect(fresh).toEqual(replayed);
   });
 });
