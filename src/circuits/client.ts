@@ -20,6 +20,7 @@ import {
 } from "../resilience/local-view";
 import type { RetryKind } from "../resilience/retry-budget";
 import { withDeadline } from "../lib/deadline";
+import { OutcomeBatches } from "./outcome-batches";
 import type { ResilienceConfig } from "./settings";
 
 /**
@@ -36,6 +37,8 @@ const views = new BoundedMap<string, LocalView>(CACHED_CIRCUIT_KEYS);
 /** Keys this isolate has written to the registry, and when: refreshed hourly, so used keys never expire. */
 const registered = new BoundedMap<string, number>(CACHED_CIRCUIT_KEYS);
 const REREGISTER_MS = 3_600_000;
+/** This isolate's outcome reports on their way to the objects. */
+const reports = new OutcomeBatches();
 
 export type Classifier = (error: unknown) => CallOutcome;
 
@@ -215,20 +218,25 @@ export class CircuitClient {
     );
   }
 
-  /** Updates this isolate's view at once, then tells the object without holding up the caller. */
+  /**
+   * Updates this isolate's view at once, then tells the object without holding up the caller,
+   * batched with the other reports of this isolate (see OutcomeBatches).
+   */
   settle(key: string, report: OutcomeReport): void {
     const name = this.#name(key);
     const at = this.now();
     const local = viewAfterOutcome(views.get(name), report.outcome, at, this.#options.policy.breaker);
     if (local) views.set(name, local);
     else views.delete(name);
-    this.#background(
-      "report",
-      key,
-      this.#stub(name)
-        .report(this.#ref(key), report, at)
-        .then((view) => this.#apply(name, view, at)),
-    );
+    const sending = reports.add(name, { report, at }, async (batch) => {
+      const sentAt = this.now();
+      try {
+        this.#apply(name, await this.#stub(name).reportBatch(this.#ref(key), batch), sentAt);
+      } catch (error) {
+        this.#options.log?.warn({ msg: "circuit report failed", component: "circuit", key, reports: batch.length, error: String(error) });
+      }
+    });
+    if (sending) this.#background("report", key, sending);
   }
 
   #apply(name: string, view: BreakerView, askedAt: number): void {

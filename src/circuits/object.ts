@@ -15,6 +15,7 @@ import {
   spendRetryToken,
 } from "../resilience/circuit-state";
 import { isCircuitKey } from "../resilience/keys";
+import type { TimedReport } from "./outcome-batches";
 import type { RetryKind } from "../resilience/retry-budget";
 
 /** Which dependency a call is about, and the settings of the deployment asking. */
@@ -115,7 +116,17 @@ export class CircuitObject extends DurableObject<Env> {
 
   /** Records how an admitted call ended; answers the breaker as it now stands. */
   async report(ref: CircuitRef, report: OutcomeReport, now: number): Promise<BreakerView> {
-    const state = reportCall(this.#load(ref), report, now, ref.policy);
+    return this.reportBatch(ref, [{ report, at: now }]);
+  }
+
+  /** Records how several calls ended, in the order given, as one write; answers the breaker after the last. */
+  async reportBatch(ref: CircuitRef, reports: readonly TimedReport[]): Promise<BreakerView> {
+    let state = this.#load(ref);
+    let now = 0;
+    for (const { report, at } of reports) {
+      state = reportCall(state, report, at, ref.policy);
+      now = Math.max(now, at);
+    }
     this.#save(state);
     await this.#touch();
     return breakerView(state, now, ref.policy);

@@ -19,6 +19,19 @@ async function failFiveTimes(stub: DurableObjectStub<CircuitObject>, ref: Circui
 }
 
 describe("Circuit Durable Object", () => {
+  it("applies a batch of reports in order: successes, then failures that open the breaker", async () => {
+    const { stub, ref } = circuit();
+    const success = { report: { outcome: "success" as const, latencyMs: 5, probe: false }, at: T0 };
+    const failure = { report: { outcome: "failure" as const, latencyMs: 40, probe: false }, at: T0 + 1 };
+    expect(await stub.reportBatch(ref, [success, success, failure, failure, failure, failure])).toEqual({ state: "closed", retryAfterMs: 0 });
+    expect(await stub.reportBatch(ref, [failure])).toEqual({ state: "open", retryAfterMs: 60_000 });
+    expect(await stub.snapshot(ref, T0 + 1)).toMatchObject({ counters: { calls: 7, successes: 2, failures: 5, opened: 1 } });
+    // A success after the failures in one batch resets their count.
+    const other = circuit();
+    await other.stub.reportBatch(other.ref, [failure, failure, failure, failure, { ...success, at: T0 + 2 }, failure]);
+    expect(await other.stub.snapshot(other.ref, T0 + 2)).toMatchObject({ state: "closed", consecutiveFailures: 1 });
+  });
+
   it("admits while closed and opens after the fifth reported failure", async () => {
     const { stub, ref } = circuit();
     expect(await stub.admit(ref, T0)).toEqual({ allowed: true, state: "closed", retryAfterMs: 0, probe: false });

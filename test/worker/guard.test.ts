@@ -23,6 +23,10 @@ function spiedNamespace(options: { holdReports?: boolean; failAdmit?: boolean; f
           calls.report++;
           return options.holdReports ? new Promise(() => undefined) : real.report(...args);
         },
+        reportBatch: (...args: Parameters<CircuitObject["reportBatch"]>) => {
+          calls.report++;
+          return options.holdReports ? new Promise(() => undefined) : real.reportBatch(...args);
+        },
         releaseProbe: (...args: Parameters<CircuitObject["releaseProbe"]>) => {
           calls.releaseProbe++;
           return real.releaseProbe(...args);
@@ -102,6 +106,19 @@ describe("guard", () => {
     // Decided here: the object was not asked, and has not even heard of the failures yet.
     expect(spy.calls.admit).toBe(asked);
     expect(spy.calls.report).toBe(5);
+  });
+
+  it("tells the object about a burst of successes in two calls, counting every one", async () => {
+    const spy = spiedNamespace();
+    const h = harness({ namespace: spy.namespace });
+    await h.client.guard("storage", async () => "ok", { timeoutMs: 1000 });
+    await h.settled();
+    const before = spy.calls.report;
+    await Promise.all(Array.from({ length: 50 }, () => h.client.guard("storage", async () => "ok", { timeoutMs: 1000 })));
+    await h.settled();
+    // The first report goes alone; the other 49 arrive while it is on its way and go together.
+    expect(spy.calls.report - before).toBe(2);
+    expect(await h.client.snapshot("storage")).toMatchObject({ state: "closed", counters: { calls: 51, successes: 51 } });
   });
 
   it("asks the object at most once a second while closed", async () => {
