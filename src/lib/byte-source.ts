@@ -38,20 +38,61 @@ export class StalledError extends Error {
   }
 }
 
-/** Races one read against the idle deadline; the caller cancels the stream after a stall. */
-async function withinIdle<T>(read: Promise<T>, options: SourceOptions): Promise<T> {
-  const idleMs = options.idleTimeoutMs;
-  if (idleMs === undefined) return read;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const idle = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(options.onIdle?.() ?? new StalledError(idleMs)), idleMs);
-  });
-  try {
-    return await Promise.race([read, idle]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
+/**
+ * The idle deadline of one source's reads: one timer for the source rather than one per read,
+ * which a small upload of many short reads would otherwise pay for each (timers are not free
+ * in the runtime). The clock starts when a read starts; a read that brings nothing before the
+ * deadline fails with `onIdle()`, and the caller cancels the stream.
+ */
+class IdleWatch {
+  #waitingSince = 0;
+  #reading = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stall: ((error: Error) => void) | undefined;
+
+  constructor(
+    readonly idleMs: number,
+    readonly onIdle: (() => Error) | undefined,
+  ) {}
+
+  async race<T>(read: Promise<T>): Promise<T> {
+    this.#waitingSince = Date.now();
+    this.#reading = true;
+    const stalled = new Promise<never>((_, reject) => (this.#stall = reject));
+    this.#timer ??= setTimeout(() => this.#check(), this.idleMs);
+    try {
+      return await Promise.race([read, stalled]);
+    } finally {
+      this.#reading = false;
+      this.#stall = undefined;
+    }
+  }
+
+  /** The source is done with: no timer stays behind it. */
+  stop(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #check(): void {
+    this.#timer = undefined;
+    if (!this.#reading) return;
+    const left = this.#waitingSince + this.idleMs - Date.now();
+    if (left > 0) {
+      this.#timer = setTimeout(() => this.#check(), left);
+      return;
+    }
+    this.#stall?.(this.onIdle?.() ?? new StalledError(this.idleMs));
   }
 }
+
+/** Reads through the source's idle watch, if it has one. */
+function watched<T>(watch: IdleWatch | undefined, read: Promise<T>): Promise<T> {
+  return watch ? watch.race(read) : read;
+}
+
+const idleWatch = (options: SourceOptions): IdleWatch | undefined =>
+  options.idleTimeoutMs === undefined ? undefined : new IdleWatch(options.idleTimeoutMs, options.onIdle);
 
 export interface StreamSource extends ByteSource {
   /** Lets go of the stream (unread bytes stay in it), so its owner can cancel it. */
@@ -78,12 +119,14 @@ export function streamSource(stream: ReadableStream<Uint8Array>, options: Source
 class ByobSource implements StreamSource {
   #ended = false;
   readonly #step: number;
+  readonly #idle: IdleWatch | undefined;
 
   constructor(
     readonly reader: ReadableStreamBYOBReader,
     readonly options: SourceOptions,
   ) {
     this.#step = options.idleTimeoutMs === undefined ? Number.POSITIVE_INFINITY : IDLE_STEP_BYTES;
+    this.#idle = idleWatch(options);
   }
 
   async fill(buffer: Uint8Array, from: number, min: number): Promise<Filled> {
@@ -91,7 +134,7 @@ class ByobSource implements StreamSource {
     while (!this.#ended && end - from < min && end < buffer.byteLength) {
       const view = buffer.subarray(end);
       const atLeast = Math.min(min - (end - from), view.byteLength, this.#step);
-      const next = await withinIdle(this.reader.readAtLeast(atLeast, view), this.options);
+      const next = await watched(this.#idle, this.reader.readAtLeast(atLeast, view));
       if (next.value) {
         buffer = new Uint8Array(next.value.buffer);
         end += next.value.byteLength;
@@ -99,17 +142,22 @@ class ByobSource implements StreamSource {
         // A cancelled stream hands no buffer back: the old one stays detached.
         buffer = new Uint8Array(buffer.byteLength);
       }
-      if (next.done) this.#ended = true;
+      if (next.done) {
+        this.#ended = true;
+        this.#idle?.stop();
+      }
     }
     return { buffer, end };
   }
 
   async cancel(reason: unknown): Promise<void> {
     this.#ended = true;
+    this.#idle?.stop();
     await this.reader.cancel(reason);
   }
 
   release(): void {
+    this.#idle?.stop();
     this.reader.releaseLock();
   }
 }
@@ -117,11 +165,14 @@ class ByobSource implements StreamSource {
 class ChunkSource implements StreamSource {
   #pending: Uint8Array | undefined;
   #ended = false;
+  readonly #idle: IdleWatch | undefined;
 
   constructor(
     readonly reader: ReadableStreamDefaultReader<Uint8Array>,
     readonly options: SourceOptions = {},
-  ) {}
+  ) {
+    this.#idle = idleWatch(options);
+  }
 
   async fill(buffer: Uint8Array, from: number, min: number): Promise<Filled> {
     let end = from;
@@ -130,9 +181,10 @@ class ChunkSource implements StreamSource {
       this.#pending = undefined;
       if (chunk === undefined) {
         if (this.#ended) break;
-        const next = await withinIdle(this.reader.read(), this.options);
+        const next = await watched(this.#idle, this.reader.read());
         if (next.done) {
           this.#ended = true;
+          this.#idle?.stop();
           break;
         }
         chunk = next.value;
@@ -148,10 +200,12 @@ class ChunkSource implements StreamSource {
   async cancel(reason: unknown): Promise<void> {
     this.#ended = true;
     this.#pending = undefined;
+    this.#idle?.stop();
     await this.reader.cancel(reason);
   }
 
   release(): void {
+    this.#idle?.stop();
     this.reader.releaseLock();
   }
 }

@@ -70,6 +70,69 @@ describe.each(kinds)("streamSource over %s", (_name, make) => {
   });
 });
 
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** `pieces` pieces of 1000 bytes, one every `everyMs`; then the end, or nothing more at all (a stall). */
+const trickles = [
+  [
+    "a runtime byte stream (BYOB)",
+    (pieces: number, everyMs: number, stall: boolean): ReadableStream<Uint8Array> => {
+      const { readable, writable } = new IdentityTransformStream();
+      const writer = writable.getWriter();
+      void (async () => {
+        for (let i = 0; i < pieces; i++) {
+          await sleep(everyMs);
+          await writer.write(pattern(1000));
+        }
+        if (!stall) await writer.close();
+      })().catch(() => undefined);
+      return readable;
+    },
+  ],
+  [
+    "a JavaScript stream",
+    (pieces: number, everyMs: number, stall: boolean): ReadableStream<Uint8Array> => {
+      let sent = 0;
+      return new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (sent === pieces) {
+            if (stall) return new Promise<void>(() => undefined);
+            return controller.close();
+          }
+          await sleep(everyMs);
+          controller.enqueue(pattern(1000));
+          sent++;
+        },
+      });
+    },
+  ],
+] as const;
+
+describe.each(trickles)("the idle limit of a streamSource over %s", (_name, trickle) => {
+  const onIdle = () => new Error("went quiet");
+
+  it("keeps reading a body that is never quiet for the limit, however long it takes in all", async () => {
+    const source = streamSource(trickle(12, 40, false), { idleTimeoutMs: 150, onIdle });
+    const started = Date.now();
+    expect((await readAll(source, 1000)).byteLength).toBe(12_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+  });
+
+  it("fails the read that brings nothing for the limit, even after a long wait between reads", async () => {
+    const source = streamSource(trickle(2, 10, true), { idleTimeoutMs: 150, onIdle });
+    const block = new Uint8Array(1000);
+    expect((await source.fill(block, 0, 1000)).end).toBe(1000);
+    // Longer than the limit between two reads is the reader's own time, not the client's.
+    await sleep(200);
+    const second = await source.fill(new Uint8Array(1000), 0, 1000);
+    expect(second.end).toBe(1000);
+    const waited = Date.now();
+    await expect(source.fill(second.buffer, 0, 1000)).rejects.toThrow("went quiet");
+    expect(Date.now() - waited).toBeGreaterThanOrEqual(140);
+    await source.cancel("stalled");
+  });
+});
+
 describe("multipart file over 1 MiB scan blocks", () => {
   const boundary = "----bound4ry";
   const form = (content: Uint8Array, preamble: number): Uint8Array =>
