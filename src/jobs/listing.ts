@@ -1,7 +1,7 @@
 import type { JobListItem } from "../api/jobs";
 import type { Logger } from "../lib/log";
 import type { ProjectJobIndex } from "../projects/client";
-import { jobView } from "./record";
+import { type JobRecord, jobView } from "./record";
 import type { JobState } from "./state";
 import { notificationView } from "../notify/schedule";
 
@@ -15,10 +15,12 @@ export const LISTING_RETRY_MS = 5_000;
  * set, so it never delays the job's own work), and one that fails is retried by the job's alarm
  * until the listing has caught up. Answers whether the listing is up to date.
  */
-export async function syncListing(state: JobState, index: ProjectJobIndex, log: Pick<Logger, "warn">): Promise<boolean> {
-  const record = state.record();
-  if (!record || state.listedUpdatedAt() === record.updatedAt) return true;
-  record.notifications = state.deliveries().map(notificationView);
+export async function syncListing(state: JobState, index: ProjectJobIndex, log: Pick<Logger, "warn">, written?: JobRecord): Promise<boolean> {
+  // `written`: the job with its notifications exactly as the caller has just stored it (a new
+  // job, never listed), so nothing needs reading back.
+  const record = written ?? state.record();
+  if (!record || (written === undefined && state.listedUpdatedAt() === record.updatedAt)) return true;
+  if (written === undefined) record.notifications = state.deliveries().map(notificationView);
   const { summary: _summary, ...view } = jobView(record);
   const item: JobListItem = view;
   try {

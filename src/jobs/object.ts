@@ -113,9 +113,12 @@ export class JobObject extends DurableObject<Env> {
     const uploaded = await this.#outbox(config).plan("model.uploaded", record, now);
     // The first accept wins; a repeated call (a retried RPC) changes nothing.
     if (this.#state.reply()) return;
-    this.#state.accept(record, reply, now + config.processing.startDelayMs, uploaded);
-    await this.#arm();
-    await this.#syncListing(createLogger(config.logLevel, { jobId: record.jobId, component: "job" }));
+    const processingDueAt = now + config.processing.startDelayMs;
+    this.#state.accept(record, reply, processingDueAt, uploaded);
+    // What #arm() and the listing would read back is in hand: the new job and its one event.
+    await this.#armAt([processingDueAt, nextAlarmAt(uploaded.deliveries)]);
+    const written = { ...record, notifications: uploaded.deliveries.map(notificationView) };
+    await this.#syncListing(createLogger(config.logLevel, { jobId: record.jobId, component: "job" }), written);
   }
 
   /** Forgets the job (record, reply, events, its copy of the model): nothing of it stays; the route removed the stored model first. */
@@ -260,7 +263,10 @@ export class JobObject extends DurableObject<Env> {
 
   /** One alarm serves processing, notifications and a listing that lags: whichever is due first. */
   async #arm(listingLags = false): Promise<void> {
-    const pending = [this.#state.processingDueAt(), nextAlarmAt(this.#state.deliveries()), listingLags ? Date.now() + LISTING_RETRY_MS : null];
+    await this.#armAt([this.#state.processingDueAt(), nextAlarmAt(this.#state.deliveries()), listingLags ? Date.now() + LISTING_RETRY_MS : null]);
+  }
+
+  async #armAt(pending: readonly (number | null)[]): Promise<void> {
     const due = pending.filter((at): at is number => at !== null);
     if (due.length === 0) {
       this.#state.setAlarmAt(null);
@@ -270,8 +276,8 @@ export class JobObject extends DurableObject<Env> {
     await this.#setAlarm(Math.min(...due));
   }
 
-  async #syncListing(log: Logger): Promise<void> {
-    if (!(await syncListing(this.#state, this.#overrides.listing ?? durableProjectJobIndex(this.env.PROJECTS), log))) await this.#arm(true);
+  async #syncListing(log: Logger, written?: JobRecord): Promise<void> {
+    if (!(await syncListing(this.#state, this.#overrides.listing ?? durableProjectJobIndex(this.env.PROJECTS), log, written))) await this.#arm(true);
   }
 
   async #setAlarm(at: number): Promise<void> {

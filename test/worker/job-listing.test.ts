@@ -47,7 +47,9 @@ describe("the listing follows the jobs", () => {
     const projectId = uniqueProject();
     const client = await testClient([projectId]);
     const jobId = await accepted(projectId, await fixture("test.ifc"), "test.ifc");
-    expect((await client.listJobs(projectId)).items).toMatchObject([{ jobId, status: "queued", file: { name: "test.ifc" } }]);
+    const queued = (await client.listJobs(projectId)).items;
+    expect(queued).toMatchObject([{ jobId, status: "queued", file: { name: "test.ifc" } }]);
+    expect(queued).toEqual([await client.getJob(jobId)]);
     expect(await runAttempt(jobId)).toBe(true);
     const [listed] = (await client.listJobs(projectId)).items;
     expect(listed).toMatchObject({ jobId, status: "succeeded", attempts: 1 });
