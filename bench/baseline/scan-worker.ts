@@ -35,7 +35,7 @@ async function storeMultipart(env: Env, body: ReadableStream<Uint8Array>): Promi
   const parts: R2UploadedPart[] = [];
   let size = 0;
   const source = streamSource(body);
-  for (let buffer = new Uint8Array(PART_BYTES); ; ) {
+  for (let buffer: Uint8Array = new Uint8Array(PART_BYTES); ; ) {
     const filled = await source.fill(buffer, 0, PART_BYTES);
     buffer = filled.buffer;
     if (filled.end > 0) parts.push(await upload.uploadPart(parts.length + 1, buffer.slice(0, filled.end)));
@@ -84,7 +84,7 @@ export default {
     if (url.pathname === "/store-multipart") return Response.json({ bytes: await storeMultipart(env, body) });
     if (url.pathname === "/store") {
       const object = await env.BUCKET.put(STORED_KEY, body);
-      return Response.json({ bytes: object.size });
+      return Response.json({ bytes: object?.size ?? 0 });
     }
     if (url.pathname === "/scan") return scan(size, async () => body);
     if (url.pathname === "/drain-blocks") return Response.json({ bytes: await drainBlocks(size, async () => body) });
