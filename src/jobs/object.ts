@@ -217,7 +217,8 @@ export class JobObject extends DurableObject<Env> {
       scope: this.#overrides.circuitScope,
     });
     const expiresAt = retentionDueAt(this.#state.finishedAt(), config.jobs.retentionMs);
-    if (expiresAt !== null && expiresAt <= now) {
+    // Deleting cannot be undone: unlike the work above, it waits for the clock, not the alarm.
+    if (expiresAt !== null && expiresAt <= Date.now()) {
       await this.#expire(record, config, log, circuits);
       return;
     }
