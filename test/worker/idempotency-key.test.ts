@@ -171,6 +171,33 @@ describe("Idempotency-Key on session completion", () => {
   });
 });
 
+describe("Idempotency-Key after a failed request", () => {
+  it("is free again once a completion under it failed", async () => {
+    const who = await caller(uniqueProject());
+    const headers = { "idempotency-key": `key-${crypto.randomUUID()}` };
+    const bytes = stepModel(64 * 1024);
+    const session = await createSession(who, { filename: "tower.ifc", size: bytes.byteLength });
+    const part = (await (await putPart(who, session, bytes, 1)).json()) as { etag: string };
+    const wrong = await send(who, "POST", `${session.links.self}/complete`, { json: { parts: [{ partNumber: 1, etag: '"not-it"' }] }, headers });
+    await expectProblem(wrong, 400, "part-mismatch");
+    const right = await send(who, "POST", `${session.links.self}/complete`, { json: { parts: [{ partNumber: 1, etag: part.etag }] }, headers });
+    expect(right.status).toBe(202);
+    expect(right.headers.get("idempotent-replayed")).toBeNull();
+  });
+
+  it("refuses a replayed body above MAX_UPLOAD_BYTES with 413, storing nothing", async () => {
+    const projectId = uniqueProject();
+    const headers = { "idempotency-key": `key-${crypto.randomUUID()}` };
+    const bytes = await fixture("test.ifc");
+    expect((await upload(projectId, bytes, { filename: "a.ifc", headers, overrides: r2 })).status).toBe(202);
+    const big = new Uint8Array(bytes.byteLength + 1024);
+    big.set(bytes);
+    const refused = await upload(projectId, big, { filename: "a.ifc", headers, overrides: { ...r2, MAX_UPLOAD_BYTES: String(bytes.byteLength + 10) } });
+    await expectProblem(refused, 413, "payload-too-large");
+    expect(await storedKeys(projectId)).toHaveLength(1);
+  });
+});
+
 describe("an Idempotency-Key's record", () => {
   it("is renewed, completed or released only by its owner", async () => {
     const name = `idempotency-key:test-${crypto.randomUUID()}`;
