@@ -135,6 +135,11 @@ export class JobState {
     return record;
   }
 
+  /** When the job succeeded or failed (its retention counts from here); null while it runs. */
+  finishedAt(): number | null {
+    return this.#sql.exec<{ at: number | null }>("SELECT finished_at AS at FROM job").toArray()[0]?.at ?? null;
+  }
+
   /** When processing is next due (an attempt, a retry, or the watchdog of a running attempt). */
   processingDueAt(): number | null {
     const row = this.#sql.exec<{ at: number | null; status: JobStatus }>("SELECT processing_due_at AS at, status FROM job").toArray()[0];
@@ -172,20 +177,22 @@ export class JobState {
         case "succeeded":
           this.#sql.exec(
             `UPDATE job SET status = 'succeeded', summary = ?, file = ?, attempt_started_at = NULL, next_attempt_at = NULL,
-               processing_due_at = NULL, updated_at = ?`,
+               processing_due_at = NULL, updated_at = ?, finished_at = ?`,
             JSON.stringify(end.summary),
             JSON.stringify(end.file),
             updatedAt,
+            now,
           );
           this.#addEvent(end.event);
           return;
         case "failed":
           this.#sql.exec(
             `UPDATE job SET status = 'failed', error_code = ?, error_message = ?, attempt_started_at = NULL,
-               next_attempt_at = NULL, processing_due_at = NULL, updated_at = ?`,
+               next_attempt_at = NULL, processing_due_at = NULL, updated_at = ?, finished_at = ?`,
             end.error.code,
             end.error.message,
             updatedAt,
+            now,
           );
           this.#addEvent(end.event);
           return;
@@ -257,7 +264,7 @@ export class JobState {
   /** Every row of the job, in one transaction (DELETE /v1/jobs/{jobId}). */
   forget(): void {
     this.#storage.transactionSync(() => {
-      for (const table of ["deliveries", "events", "job", "reply", "reservation", "alarm"]) this.#sql.exec(`DELETE FROM ${table}`);
+      for (const table of ["deliveries", "events", "job", "reply", "reservation", "alarm", "idempotency_key"]) this.#sql.exec(`DELETE FROM ${table}`);
     });
   }
 
