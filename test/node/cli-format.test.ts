@@ -70,9 +70,9 @@ describe("CLI formatting", () => {
 
   it("adds up materials of the same name, and says when the job's copy holds only some of them", () => {
     const materials = [
-      { name: "Stud", associatedObjects: 63 },
-      { name: "Stud", associatedObjects: 63 },
-      { name: "Brick", associatedObjects: 100 },
+      { expressId: 1, name: "Stud", associatedObjects: 63 },
+      { expressId: 2, name: "Stud", associatedObjects: 63 },
+      { expressId: 3, name: "Brick", associatedObjects: 100 },
     ];
     expect(Object.fromEntries(summaryRows({ ...summary, materials }))["Top materials"]).toBe("Stud (126 in 2 materials), Brick (100)");
     const cut = Object.fromEntries(summaryRows({ ...summary, materials, truncated: { storeys: summary.storeys.length, materials: 9 } }));
