@@ -50,7 +50,7 @@ export type SettingName =
   | keyof typeof jobSettings.shape
   | keyof typeof circuitSettings.shape;
 
-const GROUPS = [serviceSettings, authSettings, ingestSettings, storageSettings, notifySettings, processingSettings, jobSettings, circuitSettings];
+const GROUPS = [serviceSettings, authSettings, ingestSettings, storageSettings, uploadSessionSettings, notifySettings, processingSettings, jobSettings, circuitSettings];
 
 /** Every setting the service reads, each once (groups may share one, such as the AWS credentials). */
 export const SETTING_NAMES: readonly SettingName[] = [
