@@ -25,7 +25,6 @@ export const PROBLEM_TYPES = {
   "unsupported-content-type": { status: 415, title: "Unsupported Media Type", summary: "A multipart type other than multipart/form-data." },
   "unsupported-schema": { status: 422, title: "Unprocessable Content", summary: "The STEP header names a schema other than IFC2X3, IFC4 or IFC4X3." },
   "invalid-step-header": { status: 422, title: "Unprocessable Content", summary: "The STEP header is malformed." },
-  "idempotency-mismatch": { status: 422, title: "Idempotency Key Reused", summary: "The Idempotency-Key already created a session for another file." },
   "idempotency-key-mismatch": {
     status: 422,
     title: "Idempotency Key Reused",

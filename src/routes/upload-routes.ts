@@ -35,7 +35,7 @@ export const createUpload = createRoute({
   request: { params: projectParams, headers: idempotencyHeaders, body: { required: true, content: json(createSessionBody) } },
   responses: {
     201: { description: "The session; `Location` is its URL.", headers: { ...LOCATION, ...REQUEST_ID_HEADER }, content: json(createdSessionReply) },
-    ...problemResponses(...COMMON_PROBLEMS, "http-error", "unsupported-content-type", "forbidden", "payload-too-large", "idempotency-mismatch", "not-implemented", ...STORAGE),
+    ...problemResponses(...COMMON_PROBLEMS, "http-error", "unsupported-content-type", "forbidden", "payload-too-large", "idempotency-key-mismatch", "not-implemented", ...STORAGE),
   },
 });
 
