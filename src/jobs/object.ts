@@ -274,8 +274,8 @@ export class JobObject extends DurableObject<Env> {
       const { summary, sha256 } = await processModel({ config, circuits, storage, processor, chunks: this.#chunks, onProgress: (p) => this.#state.setProgress(p) }, record, permit);
       const processed = { ...record, status: "succeeded" as const, attempts: attempt, summary, file: { ...record.file, sha256 } };
       const event = await this.#outbox(config).plan("model.processed", processed, Date.now());
-      this.#state.endAttempt({ kind: "succeeded", summary, file: processed.file, event }, Date.now());
-      this.#chunks.clear();
+      // web-ifc's copy of the model goes in the same transaction: a finished job never keeps it.
+      this.#state.endAttempt({ kind: "succeeded", summary, file: processed.file, event }, Date.now(), () => this.#chunks.clear());
       const { durationMs: processingMs, heapBytes } = summary.processor;
       log.info({ msg: "model processed", outcome: "ok", attempt, durationMs: Date.now() - started, processingMs, heapBytes, entityCount: summary.entityCount });
     } catch (error) {
@@ -342,8 +342,7 @@ export class JobObject extends DurableObject<Env> {
   async #fail(record: JobRecord, failure: ProcessingError, config: Config, log: Logger): Promise<void> {
     const error: JobError = { code: failure.code, message: failure.message };
     const event = await this.#outbox(config).plan("model.failed", { ...record, status: "failed", error }, Date.now());
-    this.#state.endAttempt({ kind: "failed", error, event }, Date.now());
-    this.#chunks.clear();
+    this.#state.endAttempt({ kind: "failed", error, event }, Date.now(), () => this.#chunks.clear());
     log.warn({ msg: "model processing failed", outcome: "error", attempt: record.attempts, code: failure.code, error: describeFailure(failure) });
   }
 
