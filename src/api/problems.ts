@@ -25,7 +25,11 @@ export const PROBLEM_TYPES = {
   "unsupported-content-type": { status: 415, title: "Unsupported Media Type", summary: "A multipart type other than multipart/form-data." },
   "unsupported-schema": { status: 422, title: "Unprocessable Content", summary: "The STEP header names a schema other than IFC2X3, IFC4 or IFC4X3." },
   "invalid-step-header": { status: 422, title: "Unprocessable Content", summary: "The STEP header is malformed." },
-  "idempotency-mismatch": { status: 422, title: "Idempotency Key Reused", summary: "The Idempotency-Key already created a session for another file." },
+  "idempotency-key-mismatch": {
+    status: 422,
+    title: "Idempotency Key Reused",
+    summary: "The Idempotency-Key was used for another request (another file name or body, another session); nothing was stored or changed.",
+  },
   "webhook-url-rejected": { status: 422, title: "Unprocessable Content", summary: "The webhook URL is not allowed (scheme, credentials, private or reserved address)." },
   internal: { status: 500, title: "Internal Server Error", summary: "An unexpected error; quote the requestId." },
   misconfigured: { status: 500, title: "Service Misconfigured", summary: "The service's configuration is invalid." },

@@ -43,14 +43,8 @@ export function summaryRows(summary: ModelSummary, top = 5): [string, string][] 
     ["Entities", summary.entityCount.toLocaleString("en-US")],
   ];
   if (summary.project) rows.push(["Project", summary.project.name ?? summary.project.globalId]);
-  rows.push([
-    "Storeys",
-    summary.storeys.length === 0
-      ? "none"
-      : `${summary.storeys.length}: ${summary.storeys.map((s) => (s.elevation === null ? s.name || "(unnamed)" : `${s.name || "(unnamed)"} (${Number(s.elevation.toFixed(3))})`)).join(", ")}`,
-  ]);
-  const materials = [...summary.materials].sort((a, b) => b.associatedObjects - a.associatedObjects || a.name.localeCompare(b.name)).slice(0, top);
-  rows.push(["Top materials", materials.length === 0 ? "none" : materials.map((m) => `${m.name} (${m.associatedObjects})`).join(", ")]);
+  rows.push(["Storeys", storeysCell(summary)]);
+  rows.push(["Top materials", materialsCell(summary, top)]);
   const types = Object.entries(summary.counts)
     .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
     .slice(0, top);
@@ -64,6 +58,36 @@ export function summaryRows(summary: ModelSummary, top = 5): [string, string][] 
   ]);
   rows.push(["Processed by", `${summary.processor.engine} ${summary.processor.version} in ${formatDuration(summary.processor.durationMs)}`]);
   return rows;
+}
+
+/** Storeys listed in the table; a model of 1 500 storeys (a federation of copies) says how many more. */
+const STOREYS_LISTED = 8;
+
+function storeysCell(summary: ModelSummary): string {
+  const total = summary.truncated?.storeys ?? summary.storeys.length;
+  if (total === 0) return "none";
+  const named = summary.storeys.slice(0, STOREYS_LISTED).map((s) => (s.elevation === null ? s.name || "(unnamed)" : `${s.name || "(unnamed)"} (${Number(s.elevation.toFixed(3))})`));
+  const more = total - named.length;
+  return `${total.toLocaleString("en-US")}: ${named.join(", ")}${more > 0 ? `, and ${more.toLocaleString("en-US")} more` : ""}`;
+}
+
+/**
+ * Materials by name, most associated objects first: a model that repeats a material entity
+ * per storey or per linked copy shows it once, with its objects added up and the entities counted.
+ */
+function materialsCell(summary: ModelSummary, top: number): string {
+  const byName = new Map<string, { objects: number; entities: number }>();
+  for (const material of summary.materials) {
+    const entry = byName.get(material.name) ?? { objects: 0, entities: 0 };
+    entry.objects += material.associatedObjects;
+    entry.entities += 1;
+    byName.set(material.name, entry);
+  }
+  if (byName.size === 0) return "none";
+  const listed = [...byName.entries()].sort(([a, x], [b, y]) => y.objects - x.objects || a.localeCompare(b)).slice(0, top);
+  const cell = listed.map(([name, { objects, entities }]) => `${name} (${objects.toLocaleString("en-US")}${entities > 1 ? ` in ${entities} materials` : ""})`).join(", ");
+  const partial = summary.truncated !== undefined && summary.truncated.materials > summary.materials.length;
+  return partial ? `${cell} (first ${summary.materials.length.toLocaleString("en-US")} of ${summary.truncated?.materials.toLocaleString("en-US")} materials)` : cell;
 }
 
 export const JOB_COLUMNS = ["JOB", "STATUS", "FILE", "SIZE", "CREATED"];

@@ -82,7 +82,9 @@ export async function upload(client: IngestClient, term: Terminal, command: Uplo
 async function follow(client: IngestClient, term: Terminal, reply: AcceptedUpload): Promise<Job> {
   const spinner = term.interactive ? yoctoSpinner({ text: `${reply.file.name}: queued`, stream: process.stderr }).start() : undefined;
   try {
-    const job = await client.waitForJob(reply.jobId, { intervalMs: 1000, onUpdate: (update) => spinner && (spinner.text = describeJob(update)) });
+    const ended = await client.waitForJob(reply.jobId, { intervalMs: 1000, onUpdate: (update) => spinner && (spinner.text = describeJob(update)) });
+    // The job keeps a bounded copy of a large model's summary; the table and --json get all of it.
+    const job = ended.summary?.truncated ? { ...ended, summary: await client.getSummary(ended.jobId) } : ended;
     if (job.status === "succeeded") spinner?.success(`${job.file.name}: succeeded (job ${job.jobId})`);
     else spinner?.error(`${job.file.name}: failed (job ${job.jobId})`);
     return job;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type ResilienceConfig, circuitSettings } from "../circuits/settings";
 import { type AuthConfig, authSettings } from "../http/auth-settings";
 import { type IngestConfig, ingestSettings } from "../ingest/settings";
+import { type JobConfig, jobSettings } from "../jobs/settings";
 import type { LogLevel } from "../lib/log";
 import type { NotificationEvent } from "../notify/events";
 import { type GroupResult, type SettingsContext, blankToUndefined, defineSettings, parseGroup } from "../lib/settings";
@@ -27,7 +28,7 @@ const serviceSettings = defineSettings({
 export type Config = { environment: Environment } & { logLevel: LogLevel } & AuthConfig &
   IngestConfig &
   StorageConfig &
-  UploadSessionConfig & { notify: NotifyConfig } & { processing: ProcessingConfig } & { resilience: ResilienceConfig };
+  UploadSessionConfig & { notify: NotifyConfig } & { processing: ProcessingConfig } & JobConfig & { resilience: ResilienceConfig };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -46,9 +47,10 @@ export type SettingName =
   | keyof typeof uploadSessionSettings.shape
   | keyof typeof notifySettings.shape
   | keyof typeof processingSettings.shape
+  | keyof typeof jobSettings.shape
   | keyof typeof circuitSettings.shape;
 
-const GROUPS = [serviceSettings, authSettings, ingestSettings, storageSettings, notifySettings, processingSettings, circuitSettings];
+const GROUPS = [serviceSettings, authSettings, ingestSettings, storageSettings, uploadSessionSettings, notifySettings, processingSettings, jobSettings, circuitSettings];
 
 /** Every setting the service reads, each once (groups may share one, such as the AWS credentials). */
 export const SETTING_NAMES: readonly SettingName[] = [
@@ -86,12 +88,13 @@ function parseConfig(env: ConfigSource): Config {
   const uploads = parseGroup(uploadSessionSettings, env, context);
   const notify = parseGroup(notifySettings, env, context);
   const processing = parseGroup(processingSettings, env, context);
+  const jobs = parseGroup(jobSettings, env, context);
   const circuits = parseGroup(circuitSettings, env, context);
-  const results: GroupResult<unknown>[] = [service, auth, ingest, storage, uploads, notify, processing, circuits];
+  const results: GroupResult<unknown>[] = [service, auth, ingest, storage, uploads, notify, processing, jobs, circuits];
   // Groups that share a setting (AWS credentials) report its problem once.
   const problems = new Set(environment.success ? [] : environment.error.issues.map((issue) => `ENVIRONMENT: ${issue.message}`));
   for (const result of results) if (!result.ok) for (const problem of result.problems) problems.add(problem);
-  if (!environment.success || !service.ok || !auth.ok || !ingest.ok || !storage.ok || !uploads.ok || !notify.ok || !processing.ok || !circuits.ok) {
+  if (!environment.success || !service.ok || !auth.ok || !ingest.ok || !storage.ok || !uploads.ok || !notify.ok || !processing.ok || !jobs.ok || !circuits.ok) {
     throw new ConfigError([...problems]);
   }
   return {
@@ -103,6 +106,7 @@ function parseConfig(env: ConfigSource): Config {
     ...uploads.value,
     ...notify.value,
     ...processing.value,
+    ...jobs.value,
     ...circuits.value,
   };
 }

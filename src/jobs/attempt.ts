@@ -7,7 +7,7 @@ import { type ModelStream, ProcessingError, type Processor } from "../processing
 import type { ModelSummary } from "../processing/summary";
 import type { CallOutcome } from "../resilience/breaker";
 import { CircuitOpenError } from "../resilience/errors";
-import { type ObjectStorage, StorageError } from "../storage/object-storage";
+import { type ObjectBody, type ObjectStorage, StorageError } from "../storage/object-storage";
 import type { ModelChunks } from "./model-chunks";
 import { type JobRecord, summaryObjectKey } from "./record";
 
@@ -70,7 +70,7 @@ async function guardedProcess(deps: AttemptDeps, record: JobRecord, permit: Perm
       size,
       open: async (offset) => {
         try {
-          return await circuits.guard("storage", () => openModel(storage, record.objectKey, offset), storageCall);
+          return await circuits.guard("storage", (signal) => openModel(storage, record.objectKey, offset, signal), storageCall);
         } catch (error) {
           throw fromStorage(error, "read");
         }
@@ -80,7 +80,8 @@ async function guardedProcess(deps: AttemptDeps, record: JobRecord, permit: Perm
   } else {
     try {
       const copying = progressRecorder("copying", report);
-      await circuits.guard("storage", () => chunks.copyFrom(storage, record.objectKey, size, copying), storageCall);
+      // The deadline covers the whole copy; when it passes, the read is cancelled, not left running.
+      await circuits.guard("storage", (signal) => chunks.copyFrom(storage, record.objectKey, size, copying, signal), storageCall);
     } catch (error) {
       throw fromStorage(error, "read");
     }
@@ -164,8 +165,22 @@ export function processorOutcome(error: unknown): CallOutcome {
   return "failure";
 }
 
-async function openModel(storage: ObjectStorage, key: string, offset: number): Promise<ReadableStream<Uint8Array>> {
-  const object = await storage.get(key, { offset });
+/**
+ * The guard's deadline ends a read that hangs before storage answers. It must not end the body
+ * that streams after: the engine reads a large model for longer than one storage call may take,
+ * so the signal given to storage follows the deadline only until the object is open.
+ */
+async function openModel(storage: ObjectStorage, key: string, offset: number, deadline: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+  const opening = new AbortController();
+  const cancel = () => opening.abort(deadline.reason);
+  if (deadline.aborted) cancel();
+  deadline.addEventListener("abort", cancel, { once: true });
+  let object: ObjectBody | null;
+  try {
+    object = await storage.get(key, { offset }, { signal: opening.signal });
+  } finally {
+    deadline.removeEventListener("abort", cancel);
+  }
   if (!object) throw new ProcessingError("storage_unavailable", "The uploaded model is no longer in storage; upload it again.");
   return object.body;
 }

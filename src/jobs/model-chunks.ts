@@ -34,7 +34,13 @@ export class ModelChunks {
   }
 
   /** Copies `key` (of `size` bytes) in, keeping the chunks an earlier attempt already copied. */
-  async copyFrom(storage: ObjectStorage, key: string, size: number, onProgress?: (bytesDone: number, bytesTotal: number) => void): Promise<void> {
+  async copyFrom(
+    storage: ObjectStorage,
+    key: string,
+    size: number,
+    onProgress?: (bytesDone: number, bytesTotal: number) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     this.#sql.exec("CREATE TABLE IF NOT EXISTS model_chunks (idx INTEGER PRIMARY KEY, data BLOB NOT NULL)");
     const { count, bytes } = this.#sql
       .exec<{ count: number; bytes: number }>("SELECT COUNT(*) AS count, COALESCE(SUM(length(data)), 0) AS bytes FROM model_chunks")
@@ -43,12 +49,14 @@ export class ModelChunks {
     let offset = bytes === count * this.#chunkBytes || bytes === size ? bytes : 0;
     if (offset === 0) this.#sql.exec("DELETE FROM model_chunks");
     if (offset >= size) return;
-    const object = await storage.get(key, { offset });
+    const object = await storage.get(key, { offset }, signal ? { signal } : undefined);
     if (!object) {
       throw new ProcessingError("storage_unavailable", "The uploaded model is no longer in storage; upload it again.");
     }
     let index = offset / this.#chunkBytes;
     for await (const part of fixedSizeParts(object.body, this.#chunkBytes)) {
+      // A copy past its deadline stops here: the caller was already answered with a timeout.
+      signal?.throwIfAborted();
       this.#sql.exec("INSERT OR REPLACE INTO model_chunks (idx, data) VALUES (?, ?)", index, exactBuffer(part));
       index += 1;
       offset += part.byteLength;

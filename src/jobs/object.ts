@@ -1,7 +1,8 @@
 /**
  * The job Durable Object: longer than our files usually are because the attempt's lifecycle
- * (lost attempts, deferral, retries, failure), the listing push and the alarm's arming must
- * read and write the same state in order; the I/O lives in attempt.ts, outbox.ts, listing.ts.
+ * (lost attempts, deferral, retries, failure, expiry), the listing push and the alarm's arming
+ * must read and write the same state in order; the I/O lives in attempt.ts, outbox.ts,
+ * listing.ts, retention.ts.
  */
 import { DurableObject } from "cloudflare:workers";
 import { CircuitClient, type Permit } from "../circuits/client";
@@ -20,7 +21,9 @@ import { asProcessingError, describeFailure, processModel } from "./attempt";
 import { LISTING_RETRY_MS, syncListing } from "./listing";
 import { ModelChunks } from "./model-chunks";
 import { Outbox } from "./outbox";
+import { IdempotencyKeyState, type KeyClaim, type KeyClaimRequest } from "./idempotency-key";
 import type { AcceptedUpload, JobError, JobRecord, Reservation } from "./record";
+import { RETENTION_RETRY_MS, removeJobOutside, retentionDueAt } from "./retention";
 import { JobState } from "./state";
 
 /** How long a reservation without an accepted upload blocks a retry with the same key. */
@@ -44,9 +47,11 @@ export interface JobTestOverrides {
 /**
  * One object per job: RPC for the upload path and the routes, and one alarm that runs the
  * processing attempts and the notification deliveries, so the job survives restarts and
- * needs no caller. With an Idempotency-Key the job id is derived from the key, so this object
- * is also the key's idempotency record. State lives in typed tables (JobState); the attempt's
- * I/O in attempt.ts, the notifications in outbox.ts.
+ * needs no caller. A finished job expires after JOB_RETENTION_DAYS: the alarm removes its model,
+ * summary.json and listing entry, then everything it holds. An object named by an
+ * Idempotency-Key holds only that key's record (idempotency-key.ts) and goes when it expires.
+ * State lives in typed tables (JobState); the attempt's I/O in attempt.ts, the notifications in
+ * outbox.ts.
  *
  * Every call to a dependency goes through its circuit breaker. A breaker that turns a call
  * away is not the job's failure: the job keeps its attempts and its alarm comes back once the
@@ -58,6 +63,7 @@ export class JobObject extends DurableObject<Env> {
   // Field initialisers run once the base class has set ctx.
   #stateOnce: JobState | undefined;
   #chunksOnce: ModelChunks | undefined;
+  #keysOnce: IdempotencyKeyState | undefined;
 
   // Created on first use, not in the constructor: their tables are the object's storage, and a
   // job id that was only read (a missing or guessed one) must leave none behind.
@@ -71,6 +77,11 @@ export class JobObject extends DurableObject<Env> {
     return this.#chunksOnce;
   }
 
+  get #keys(): IdempotencyKeyState {
+    this.#keysOnce ??= new IdempotencyKeyState(this.ctx.storage);
+    return this.#keysOnce;
+  }
+
   /** Whether this object has ever stored anything; asked before a read, which must not create tables. */
   #stored(): boolean {
     return this.#stateOnce !== undefined || this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1").toArray().length > 0;
@@ -80,6 +91,13 @@ export class JobObject extends DurableObject<Env> {
   static overrideForTests(object: JobObject, overrides: JobTestOverrides): void {
     object.#overrides = overrides;
     object.#configCache = undefined;
+  }
+
+  static readonly #projectOverrides = new Map<string, JobTestOverrides>();
+
+  /** Test seam: overrides every job of `projectId` takes when it accepts its upload (its id is not known before). */
+  static overrideProjectForTests(projectId: string, overrides: JobTestOverrides): void {
+    JobObject.#projectOverrides.set(projectId, overrides);
   }
 
   #config(): Config {
@@ -108,6 +126,8 @@ export class JobObject extends DurableObject<Env> {
 
   /** Records the accepted upload and plans its processing and its first event, in one transaction. */
   async accept(record: JobRecord, reply: AcceptedUpload): Promise<void> {
+    const forProject = JobObject.#projectOverrides.get(record.projectId);
+    if (forProject) JobObject.overrideForTests(this, forProject);
     const config = this.#config();
     const now = Date.now();
     const uploaded = await this.#outbox(config).plan("model.uploaded", record, now);
@@ -115,7 +135,8 @@ export class JobObject extends DurableObject<Env> {
     if (this.#state.reply()) return;
     const processingDueAt = now + config.processing.startDelayMs;
     this.#state.accept(record, reply, processingDueAt, uploaded);
-    // What #arm() and the listing would read back is in hand: the new job and its one event.
+    // What #arm() and the listing would read back is in hand: the new job, its one event, and no
+    // retention yet (it has not finished).
     await this.#armAt([processingDueAt, nextAlarmAt(uploaded.deliveries)]);
     const written = { ...record, notifications: uploaded.deliveries.map(notificationView) };
     await this.#syncListing(createLogger(config.logLevel, { jobId: record.jobId, component: "job" }), written);
@@ -127,6 +148,38 @@ export class JobObject extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     this.#stateOnce = undefined;
     this.#chunksOnce = undefined;
+    this.#keysOnce = undefined;
+  }
+
+  /** Idempotency-Key record: holds the key for this request, or answers who holds it or what it answered. */
+  async claimKey(request: KeyClaimRequest): Promise<KeyClaim> {
+    const claim = this.#keys.claim(request);
+    await this.#armKey();
+    return claim;
+  }
+
+  /** The owner's sign of life while its request runs; false once the key is not its own. */
+  async renewKey(owner: string, now: number, expiresAt: number): Promise<boolean> {
+    const renewed = this.#keys.renew(owner, now, expiresAt);
+    if (renewed) await this.#armKey();
+    return renewed;
+  }
+
+  /** The owner's request finished: the key replays `reply` to requests with the same fingerprint. */
+  async completeKey(owner: string, fingerprint: string, reply: AcceptedUpload, now: number, expiresAt: number): Promise<boolean> {
+    const completed = this.#keys.complete(owner, fingerprint, reply, now, expiresAt);
+    if (completed) await this.#armKey();
+    return completed;
+  }
+
+  /** The owner's request failed: the key is free, and an object that held only it holds nothing. */
+  async releaseKey(owner: string): Promise<void> {
+    if (this.#keys.release(owner)) await this.forget();
+  }
+
+  async #armKey(): Promise<void> {
+    const at = this.#keys.expiresAt();
+    if (at !== null) await this.ctx.storage.setAlarm(at);
   }
 
   async record(): Promise<JobRecord | null> {
@@ -143,7 +196,13 @@ export class JobObject extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     const record = this.#state.record();
-    if (!record) return;
+    if (!record) {
+      // An Idempotency-Key's record: gone once expired.
+      const at = this.#keys.expiresAt();
+      if (at === null || at <= Date.now()) await this.forget();
+      else await this.ctx.storage.setAlarm(at);
+      return;
+    }
     let config: Config;
     try {
       config = this.#config();
@@ -161,6 +220,12 @@ export class JobObject extends DurableObject<Env> {
       log,
       scope: this.#overrides.circuitScope,
     });
+    const expiresAt = retentionDueAt(this.#state.finishedAt(), config.jobs.retentionMs);
+    // Deleting cannot be undone: unlike the work above, it waits for the clock, not the alarm.
+    if (expiresAt !== null && expiresAt <= Date.now()) {
+      await this.#expire(record, config, log, circuits);
+      return;
+    }
     if (Outbox.due(this.#state.deliveries(), now)) {
       const round = await this.#outbox(config).deliver(this.#state, now, log, circuits);
       this.#state.saveDeliveries(round.states, Date.now());
@@ -209,16 +274,12 @@ export class JobObject extends DurableObject<Env> {
 
     try {
       const processor = this.#overrides.processor ?? selectProcessor(config.processing);
-      const configured = loggedStorage(
-        selectStorage(config, this.env, { log, waitUntil: (promise) => this.ctx.waitUntil(promise), spendRetry: circuits.retryBudget("storage") }),
-        log,
-      );
-      const storage = this.#overrides.storage?.(configured) ?? configured;
+      const storage = this.#storage(config, log, circuits);
       const { summary, sha256 } = await processModel({ config, circuits, storage, processor, chunks: this.#chunks, onProgress: (p) => this.#state.setProgress(p) }, record, permit);
       const processed = { ...record, status: "succeeded" as const, attempts: attempt, summary, file: { ...record.file, sha256 } };
       const event = await this.#outbox(config).plan("model.processed", processed, Date.now());
-      this.#state.endAttempt({ kind: "succeeded", summary, file: processed.file, event }, Date.now());
-      this.#chunks.clear();
+      // web-ifc's copy of the model goes in the same transaction: a finished job never keeps it.
+      this.#state.endAttempt({ kind: "succeeded", summary, file: processed.file, event }, Date.now(), () => this.#chunks.clear());
       const { durationMs: processingMs, heapBytes } = summary.processor;
       log.info({ msg: "model processed", outcome: "ok", attempt, durationMs: Date.now() - started, processingMs, heapBytes, entityCount: summary.entityCount });
     } catch (error) {
@@ -242,6 +303,35 @@ export class JobObject extends DurableObject<Env> {
     }
   }
 
+  #storage(config: Config, log: Logger, circuits: CircuitClient): ObjectStorage {
+    const configured = loggedStorage(
+      selectStorage(config, this.env, { log, waitUntil: (promise) => this.ctx.waitUntil(promise), spendRetry: circuits.retryBudget("storage") }),
+      log,
+    );
+    return this.#overrides.storage?.(configured) ?? configured;
+  }
+
+  /** The job's retention has passed: its model, summary and listing entry go, then the object's state. */
+  async #expire(record: JobRecord, config: Config, log: Logger, circuits: CircuitClient): Promise<void> {
+    try {
+      await removeJobOutside(
+        {
+          storage: this.#storage(config, log, circuits),
+          circuits,
+          storageTimeoutMs: config.resilience.storageTimeoutMs,
+          listing: this.#overrides.listing ?? durableProjectJobIndex(this.env.PROJECTS),
+        },
+        record,
+      );
+    } catch (error) {
+      log.warn({ msg: "expired job not removed yet; the alarm tries again", outcome: "error", error: String(error) });
+      await this.#setAlarm(Date.now() + RETENTION_RETRY_MS);
+      return;
+    }
+    await this.forget();
+    log.info({ msg: "expired job removed", outcome: "ok", finishedAt: record.updatedAt });
+  }
+
   /**
    * Puts processing off until the breaker that turned it away may let calls through again.
    * Attempts and status stay as they were before: nothing accepted is lost or failed by an outage.
@@ -256,14 +346,18 @@ export class JobObject extends DurableObject<Env> {
   async #fail(record: JobRecord, failure: ProcessingError, config: Config, log: Logger): Promise<void> {
     const error: JobError = { code: failure.code, message: failure.message };
     const event = await this.#outbox(config).plan("model.failed", { ...record, status: "failed", error }, Date.now());
-    this.#state.endAttempt({ kind: "failed", error, event }, Date.now());
-    this.#chunks.clear();
+    this.#state.endAttempt({ kind: "failed", error, event }, Date.now(), () => this.#chunks.clear());
     log.warn({ msg: "model processing failed", outcome: "error", attempt: record.attempts, code: failure.code, error: describeFailure(failure) });
   }
 
   /** One alarm serves processing, notifications and a listing that lags: whichever is due first. */
   async #arm(listingLags = false): Promise<void> {
-    await this.#armAt([this.#state.processingDueAt(), nextAlarmAt(this.#state.deliveries()), listingLags ? Date.now() + LISTING_RETRY_MS : null]);
+    await this.#armAt([
+      this.#state.processingDueAt(),
+      nextAlarmAt(this.#state.deliveries()),
+      listingLags ? Date.now() + LISTING_RETRY_MS : null,
+      retentionDueAt(this.#state.finishedAt(), this.#retentionMs()),
+    ]);
   }
 
   async #armAt(pending: readonly (number | null)[]): Promise<void> {
@@ -274,6 +368,15 @@ export class JobObject extends DurableObject<Env> {
       return;
     }
     await this.#setAlarm(Math.min(...due));
+  }
+
+  /** A misconfigured Worker still arms its alarms; the alarm then finds the configuration fixed or not. */
+  #retentionMs(): number {
+    try {
+      return this.#config().jobs.retentionMs;
+    } catch {
+      return CONFIG_RETRY_MS;
+    }
   }
 
   async #syncListing(log: Logger, written?: JobRecord): Promise<void> {

@@ -56,6 +56,29 @@ const MIGRATIONS: readonly ((sql: SqlStorage) => void)[] = [
     const columns = sql.exec<{ name: string }>("PRAGMA table_info(job)").toArray();
     if (!columns.some((column) => column.name === "progress")) sql.exec("ALTER TABLE job ADD COLUMN progress TEXT");
   },
+  // An Idempotency-Key's record (src/jobs/idempotency-key.ts), in an object of its own.
+  (sql) => {
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS idempotency_key (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        project_id TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        owner TEXT,
+        renewed_at INTEGER,
+        fingerprint TEXT,
+        reply TEXT,
+        expires_at INTEGER NOT NULL
+      )`);
+  },
+  // When the job finished (succeeded or failed): its retention counts from here. Jobs that
+  // finished before take their last update.
+  (sql) => {
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(job)").toArray();
+    if (!columns.some((column) => column.name === "finished_at")) sql.exec("ALTER TABLE job ADD COLUMN finished_at INTEGER");
+    sql.exec(
+      "UPDATE job SET finished_at = CAST(strftime('%s', updated_at) AS INTEGER) * 1000 WHERE finished_at IS NULL AND status IN ('succeeded', 'failed')",
+    );
+  },
 ];
 
 /**
@@ -84,7 +107,8 @@ const NEWEST_SCHEMA = `
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     listed_updated_at TEXT,
-    progress TEXT
+    progress TEXT,
+    finished_at INTEGER
   );
   CREATE TABLE reply (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), body TEXT NOT NULL);
   CREATE TABLE reservation (
@@ -105,6 +129,16 @@ const NEWEST_SCHEMA = `
     PRIMARY KEY (event_id, channel)
   );
   CREATE TABLE alarm (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), at INTEGER NOT NULL);
+  CREATE TABLE idempotency_key (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    project_id TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    owner TEXT,
+    renewed_at INTEGER,
+    fingerprint TEXT,
+    reply TEXT,
+    expires_at INTEGER NOT NULL
+  );
   INSERT INTO schema_version (singleton, version) VALUES (1, ${MIGRATIONS.length});
 `;
 

@@ -135,6 +135,11 @@ export class JobState {
     return record;
   }
 
+  /** When the job succeeded or failed (its retention counts from here); null while it runs. */
+  finishedAt(): number | null {
+    return this.#sql.exec<{ at: number | null }>("SELECT finished_at AS at FROM job").toArray()[0]?.at ?? null;
+  }
+
   /** When processing is next due (an attempt, a retry, or the watchdog of a running attempt). */
   processingDueAt(): number | null {
     const row = this.#sql.exec<{ at: number | null; status: JobStatus }>("SELECT processing_due_at AS at, status FROM job").toArray()[0];
@@ -164,28 +169,34 @@ export class JobState {
     return this.#sql.exec<{ lost: number }>("SELECT lost_attempts AS lost FROM job").one().lost;
   }
 
-  /** Records how an attempt ended: the record, the summary or error, and the event, together. */
-  endAttempt(end: AttemptEnd, now: number): void {
+  /**
+   * Records how an attempt ended: the record, the summary or error, and the event, together;
+   * `finished` runs inside the same transaction when the job ends (succeeded or failed).
+   */
+  endAttempt(end: AttemptEnd, now: number, finished?: () => void): void {
     const updatedAt = new Date(now).toISOString();
     this.#storage.transactionSync(() => {
+      if (end.kind === "succeeded" || end.kind === "failed") finished?.();
       switch (end.kind) {
         case "succeeded":
           this.#sql.exec(
             `UPDATE job SET status = 'succeeded', summary = ?, file = ?, attempt_started_at = NULL, next_attempt_at = NULL,
-               processing_due_at = NULL, updated_at = ?`,
+               processing_due_at = NULL, updated_at = ?, finished_at = ?`,
             JSON.stringify(end.summary),
             JSON.stringify(end.file),
             updatedAt,
+            now,
           );
           this.#addEvent(end.event);
           return;
         case "failed":
           this.#sql.exec(
             `UPDATE job SET status = 'failed', error_code = ?, error_message = ?, attempt_started_at = NULL,
-               next_attempt_at = NULL, processing_due_at = NULL, updated_at = ?`,
+               next_attempt_at = NULL, processing_due_at = NULL, updated_at = ?, finished_at = ?`,
             end.error.code,
             end.error.message,
             updatedAt,
+            now,
           );
           this.#addEvent(end.event);
           return;
@@ -257,7 +268,7 @@ export class JobState {
   /** Every row of the job, in one transaction (DELETE /v1/jobs/{jobId}). */
   forget(): void {
     this.#storage.transactionSync(() => {
-      for (const table of ["deliveries", "events", "job", "reply", "reservation", "alarm"]) this.#sql.exec(`DELETE FROM ${table}`);
+      for (const table of ["deliveries", "events", "job", "reply", "reservation", "alarm", "idempotency_key"]) this.#sql.exec(`DELETE FROM ${table}`);
     });
   }
 

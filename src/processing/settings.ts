@@ -18,6 +18,8 @@ export interface ProcessingConfig {
   mock: { outcome: "succeed" | FailureCode; delayMs: number };
 }
 
+const DEFAULT_START_DELAY_MS = { stream: 0, "web-ifc": 1_000, mock: 250 } as const;
+
 /** The summary engine and the job's attempt policy. */
 export const processingSettings = defineSettings({
   shape: {
@@ -27,9 +29,11 @@ export const processingSettings = defineSettings({
     PROCESSING_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
     PROCESSING_RETRY_BASE_MS: z.coerce.number().int().positive().default(2_000),
     PROCESSING_RETRY_CAP_MS: z.coerce.number().int().positive().default(5 * 60_000),
-    // Unset: a quarter second for the stream engine, 1 s for web-ifc (which holds the thread for
-    // seconds): the upload's 202 leaves before a job object sharing the isolate starts, since a
-    // running attempt delays the replies of the isolate it shares (seen in wrangler dev).
+    // Unset: none for the stream engine (it yields to the isolate every few MiB), 1 s for web-ifc,
+    // which holds the thread for seconds: the upload's 202 leaves before a job object sharing
+    // the isolate starts, since a running attempt delays that isolate's replies (wrangler dev
+    // runs the Worker and its objects in one isolate; Cloudflare does not). The mock keeps a
+    // quarter second, so tests see a job queued before it runs.
     PROCESSING_START_DELAY_MS: z.coerce.number().int().nonnegative().optional(),
     PROCESSING_TIMEOUT_MS: z.coerce.number().int().positive().default(5 * 60_000),
     MOCK_PROCESSOR_OUTCOME: z.enum(["succeed", ...FAILURE_CODES]).default("succeed"),
@@ -41,7 +45,7 @@ export const processingSettings = defineSettings({
       memoryBytes: value.PROCESSING_MEMORY_BYTES,
       maxAttempts: value.PROCESSING_MAX_ATTEMPTS,
       retry: { baseMs: value.PROCESSING_RETRY_BASE_MS, capMs: value.PROCESSING_RETRY_CAP_MS },
-      startDelayMs: value.PROCESSING_START_DELAY_MS ?? (value.PROCESSOR === "web-ifc" ? 1_000 : 250),
+      startDelayMs: value.PROCESSING_START_DELAY_MS ?? DEFAULT_START_DELAY_MS[value.PROCESSOR],
       timeoutMs: value.PROCESSING_TIMEOUT_MS,
       mock: { outcome: value.MOCK_PROCESSOR_OUTCOME, delayMs: value.MOCK_PROCESSOR_DELAY_MS },
     },

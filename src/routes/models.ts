@@ -11,7 +11,9 @@ import { SCAN_BLOCK_BYTES, SMALL_SCAN_BLOCK_BYTES, multipartBoundary, openMultip
 import { isolateUploadSlots } from "../ingest/upload-slots";
 import { MemoryLease, UploadCapacityError, isolateBufferBudget } from "../storage/buffer-budget";
 import { type ByteSource, streamSource } from "../lib/byte-source";
-import { idempotentJobId } from "../ingest/idempotency";
+import { type HeldKey, type KeyState, claimKey, fileFingerprint } from "../ingest/idempotency";
+import { acceptedReply, replayFor } from "../ingest/key-replay";
+import { durableIdempotencyKeys } from "../jobs/client";
 
 const query = z.object({
   filename: z.string().max(1024).optional().openapi({ param: { name: "filename", in: "query" }, description: "The model's file name for a raw body.", example: "duplex.ifc" }),
@@ -23,7 +25,11 @@ const headers = z.object({
     .max(255)
     .regex(/^[\x21-\x7e]+$/, "must be printable ASCII")
     .optional()
-    .openapi({ param: { name: "idempotency-key", in: "header" }, description: "Retrying with the same key replays the first reply instead of storing the model twice." }),
+    .openapi({
+      param: { name: "idempotency-key", in: "header" },
+      description:
+        "Retrying with the same key and the same file (name and bytes) replays the first reply instead of storing the model twice; another file under the key answers 422, a retry while the first request runs 409. Keys are kept for IDEMPOTENCY_TTL.",
+    }),
   "content-length": z.coerce.number().int().nonnegative().optional().openapi({ param: { name: "content-length", in: "header" } }),
 });
 
@@ -65,6 +71,7 @@ const uploadModel = createRoute({
       "upload-interrupted",
       "forbidden",
       "idempotency-conflict",
+      "idempotency-key-mismatch",
       "payload-too-large",
       "not-ifc",
       "unsupported-content-type",
@@ -95,26 +102,31 @@ export const models = openApiRouter().openapi(
       });
     }
     const jobs = c.var.jobs;
-    const jobId = idempotencyKey ? await idempotentJobId(projectId, idempotencyKey) : crypto.randomUUID();
+    const config = c.var.config;
+    let jobId: string = crypto.randomUUID();
+    let keyed: KeyState | undefined;
     if (idempotencyKey) {
-      const claim = await jobs.reserve(jobId, projectId);
-      if (claim.state === "accepted") {
-        await c.req.raw.body?.cancel();
-        c.header("Idempotent-Replayed", "true");
-        c.header("Location", claim.reply.links.self);
-        return c.json(claim.reply, 202);
+      try {
+        keyed = await claimKey({ keys: durableIdempotencyKeys(c.env.JOBS), projectId, key: idempotencyKey, ttlMs: config.idempotencyTtlMs }, jobId);
+      } catch (error) {
+        await c.req.raw.body?.cancel().catch(() => undefined);
+        throw error;
       }
-      if (claim.state === "in-progress") {
-        throw new ProblemError({
-          status: 409,
-          slug: "idempotency-conflict",
-          title: "Conflict",
-          detail: "An upload with this Idempotency-Key is still in progress; retry when it has finished.",
-          headers: { "Retry-After": "5" },
-        });
+      if (keyed.state === "held") {
+        jobId = keyed.jobId;
+        // The key's last owner died: if it had recorded its job, that job is the key's answer.
+        const prior = keyed.previousJobId === undefined ? null : await jobs.get(keyed.previousJobId);
+        if (prior) {
+          const reply = acceptedReply(prior);
+          const fingerprint = fileFingerprint(reply.file.name, reply.file.sha256 ?? "");
+          await keyed.key.complete(fingerprint, reply);
+          keyed = { state: "done", fingerprint, reply };
+        } else {
+          keyed.key.keepAlive();
+        }
       }
     }
-    const config = c.var.config;
+    const held: HeldKey | undefined = keyed?.state === "held" ? keyed.key : undefined;
     const circuits = c.var.circuits;
     const storageTimeoutMs = config.resilience.storageTimeoutMs;
     // Every buffer this upload holds outside its parts (pump blocks, scan buffer) is counted here.
@@ -123,6 +135,14 @@ export const models = openApiRouter().openapi(
     try {
       releaseSlot = isolateUploadSlots(config.maxConcurrentUploads).tryAcquire();
       if (releaseSlot === null) throw new UploadCapacityError(config.uploadBufferBytes);
+      if (keyed?.state === "done") {
+        // Storage plays no part in a replay: the body is only hashed.
+        const file = await incomingFile(c.req.raw, filename, contentLength, config.uploadIdleTimeoutMs, memory);
+        const reply = await replayFor(keyed, file, { maxUploadBytes: config.maxUploadBytes, idleTimeoutMs: config.uploadIdleTimeoutMs, memory });
+        c.header("Idempotent-Replayed", "true");
+        c.header("Location", reply.links.self);
+        return c.json(reply, 202);
+      }
       // Before any byte of the body is read: an open storage breaker answers 503 at once.
       const permit = await circuits.admit("storage");
       try {
@@ -145,6 +165,11 @@ export const models = openApiRouter().openapi(
           { projectId, jobId, requestId: c.var.requestId },
           file,
         );
+        // Not completed (the key's object unreachable): the key stays held, and a retry after
+        // KEY_TAKEOVER_MS finds this job through it.
+        if (held && !(await held.complete(fileFingerprint(reply.file.name, reply.file.sha256 ?? ""), reply).catch(() => false))) {
+          c.var.log.warn({ msg: "idempotency key not completed", jobId });
+        }
         c.header("Location", reply.links.self);
         return c.json(reply, 202);
       } finally {
@@ -152,7 +177,7 @@ export const models = openApiRouter().openapi(
         circuits.release(permit);
       }
     } catch (error) {
-      if (idempotencyKey) await jobs.release(jobId);
+      await held?.release();
       if (error instanceof UploadCapacityError) {
         await c.req.raw.body?.cancel().catch(() => undefined);
         throw uploadCapacity();

@@ -35,7 +35,7 @@ export const createUpload = createRoute({
   request: { params: projectParams, headers: idempotencyHeaders, body: { required: true, content: json(createSessionBody) } },
   responses: {
     201: { description: "The session; `Location` is its URL.", headers: { ...LOCATION, ...REQUEST_ID_HEADER }, content: json(createdSessionReply) },
-    ...problemResponses(...COMMON_PROBLEMS, "http-error", "unsupported-content-type", "forbidden", "payload-too-large", "idempotency-mismatch", "not-implemented", ...STORAGE),
+    ...problemResponses(...COMMON_PROBLEMS, "http-error", "unsupported-content-type", "forbidden", "payload-too-large", "idempotency-key-mismatch", "not-implemented", ...STORAGE),
   },
 });
 
@@ -112,7 +112,7 @@ export const completeUpload = createRoute({
   path: "/{projectId}/uploads/{uploadId}/complete",
   summary: "Complete an upload session",
   description:
-    "Checks the parts against storage and the declared size, joins them, reads the first 64 KiB like a direct upload (415/422, the object is deleted) and answers the job, as a direct upload does. Completing again answers the same job.",
+    "Checks the parts against storage and the declared size, joins them, reads the first 64 KiB like a direct upload (415/422, the object is deleted) and answers the job, as a direct upload does. Completing again answers the same job. An Idempotency-Key is bound to the session: the same key on another session (or a direct upload) answers 422.",
   request: { params: sessionParams, headers: idempotencyHeaders, body: { required: true, content: json(completeBody) } },
   responses: {
     202: { description: "The job; `Location` is its URL.", headers: { ...LOCATION, ...REQUEST_ID_HEADER }, content: json(AcceptedUploadSchema) },
@@ -124,6 +124,8 @@ export const completeUpload = createRoute({
       "not-found",
       "upload-closed",
       "upload-completing",
+      "idempotency-conflict",
+      "idempotency-key-mismatch",
       "upload-incomplete",
       "part-mismatch",
       "not-ifc",

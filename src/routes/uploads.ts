@@ -3,7 +3,10 @@ import type { AppEnv } from "../http/context";
 import { mayAccessProject } from "../http/context";
 import { ProblemError } from "../lib/problem";
 import { openApiRouter } from "../http/openapi-app";
-import { jobLink } from "../jobs/record";
+import { claimKey, keyMismatch, sessionFingerprint } from "../ingest/idempotency";
+import { durableIdempotencyKeys } from "../jobs/client";
+import { type AcceptedUpload, jobLink } from "../jobs/record";
+import type { PartRef } from "../storage/object-storage";
 import { CompletionFailed, completeSession } from "../uploads/complete-session";
 import { createSession } from "../uploads/create-session";
 import { partInRange, uploadPart } from "../uploads/part-upload";
@@ -133,40 +136,69 @@ export const uploads = openApiRouter()
   .openapi(completeUpload, async (c) => {
     const { projectId, uploadId } = c.req.valid("param");
     granted(c, projectId);
-    const { stub, parts: confirmed } = await visibleSession(c.env.UPLOADS, projectId, uploadId);
-    const claim = await stub.beginCompletion(Date.now());
-    if (claim.state === "done") {
-      c.header("Location", claim.reply.links.self);
-      c.header("Idempotent-Replayed", "true");
-      return c.json(claim.reply, 202);
+    const { "idempotency-key": key } = c.req.valid("header");
+    const found = await visibleSession(c.env.UPLOADS, projectId, uploadId);
+    const named = c.req.valid("json").parts;
+    const answer = ({ reply, replayed }: Completed) => {
+      c.header("Location", reply.links.self);
+      if (replayed) c.header("Idempotent-Replayed", "true");
+      return c.json(reply, 202);
+    };
+    if (!key) return answer(await completeOnce(c, found, named));
+    const keyed = await claimKey({ keys: durableIdempotencyKeys(c.env.JOBS), projectId, key, ttlMs: c.var.config.idempotencyTtlMs }, found.session.jobId);
+    if (keyed.state === "done") {
+      // Decided before the session is touched: another request under the key changes nothing.
+      if (keyed.fingerprint !== sessionFingerprint(uploadId)) throw keyMismatch("another upload session or endpoint");
+      return answer({ reply: keyed.reply, replayed: true });
     }
-    if (claim.state === "busy") {
-      throw new ProblemError({
-        status: 409,
-        slug: "upload-completing",
-        title: "Conflict",
-        detail: "This upload session is being completed by another request; retry to get its job.",
-        headers: { "Retry-After": "5" },
-      });
-    }
-    if (claim.state === "closed") throw closedProblem(claim.status);
-    const storage = c.var.storage;
+    keyed.key.keepAlive();
+    let completed: Completed;
     try {
-      const done = await completeSession(
-        { storage, multipart: multipartOf(storage), jobs: c.var.jobs, guarded: guardedFor(c), log: c.var.log, requestId: c.var.requestId, now: () => new Date() },
-        claim.session,
-        confirmed,
-        c.req.valid("json").parts,
-      );
-      await stub.endCompletion({ kind: "accepted", reply: done.reply, parts: done.parts });
-      c.header("Location", done.reply.links.self);
-      return c.json(done.reply, 202);
+      completed = await completeOnce(c, found, named);
     } catch (error) {
-      if (!(error instanceof CompletionFailed)) {
-        await stub.endCompletion({ kind: "retry" });
-        throw error;
-      }
-      await stub.endCompletion(error.retryable ? { kind: "retry" } : { kind: "rejected" });
-      throw error.problem;
+      await keyed.key.release();
+      throw error;
     }
+    await keyed.key.complete(sessionFingerprint(uploadId), completed.reply).catch(() => false);
+    return answer(completed);
   });
+
+interface Completed {
+  reply: AcceptedUpload;
+  replayed: boolean;
+}
+
+/** Completes the session once: a session completed before answers its job again. */
+async function completeOnce(c: Context<AppEnv>, found: Awaited<ReturnType<typeof visibleSession>>, named: PartRef[]): Promise<Completed> {
+  const { stub, parts: confirmed } = found;
+  const claim = await stub.beginCompletion(Date.now());
+  if (claim.state === "done") return { reply: claim.reply, replayed: true };
+  if (claim.state === "busy") {
+    throw new ProblemError({
+      status: 409,
+      slug: "upload-completing",
+      title: "Conflict",
+      detail: "This upload session is being completed by another request; retry to get its job.",
+      headers: { "Retry-After": "5" },
+    });
+  }
+  if (claim.state === "closed") throw closedProblem(claim.status);
+  const storage = c.var.storage;
+  try {
+    const done = await completeSession(
+      { storage, multipart: multipartOf(storage), jobs: c.var.jobs, guarded: guardedFor(c), log: c.var.log, requestId: c.var.requestId, now: () => new Date() },
+      claim.session,
+      confirmed,
+      named,
+    );
+    await stub.endCompletion({ kind: "accepted", reply: done.reply, parts: done.parts });
+    return { reply: done.reply, replayed: false };
+  } catch (error) {
+    if (!(error instanceof CompletionFailed)) {
+      await stub.endCompletion({ kind: "retry" });
+      throw error;
+    }
+    await stub.endCompletion(error.retryable ? { kind: "retry" } : { kind: "rejected" });
+    throw error.problem;
+  }
+}

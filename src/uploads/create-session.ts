@@ -71,7 +71,7 @@ function sameFile(session: UploadSession, request: CreateRequest): UploadSession
   if (session.projectId !== request.projectId || session.filename !== request.filename || session.size !== request.size || session.sha256 !== request.sha256) {
     throw new ProblemError({
       status: 422,
-      slug: "idempotency-mismatch",
+      slug: "idempotency-key-mismatch",
       title: "Idempotency Key Reused",
       detail: "This Idempotency-Key already created an upload session for another file; use a new key.",
     });

@@ -2,7 +2,6 @@ import type { SettingValues } from "../../src/config";
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { idempotentJobId } from "../../src/ingest/idempotency";
 import { JobObject, type JobTestOverrides } from "../../src/jobs/object";
 import type { CircuitSnapshot } from "../../src/resilience/circuit-state";
 import { webhookCircuitKey } from "../../src/resilience/keys";
@@ -41,12 +40,11 @@ describe("notifications behind the receiver host's breaker", () => {
     // The receiver is down: every delivery gets 503 until it is scripted again.
     await scriptReceiver(hook, { secret, responses: [{ status: 503 }] });
 
-    // An Idempotency-Key makes the job id known, so the object is configured before it accepts.
-    const idempotencyKey = uniqueId("key");
-    const jobId = await idempotentJobId(projectId, idempotencyKey);
-    await runInDurableObject(jobStub(jobId), (object: JobObject) => JobObject.overrideForTests(object, overrides));
-    const accepted = await upload(projectId, await fixture("test.ifc"), { filename: "test.ifc", headers: { "idempotency-key": idempotencyKey } });
+    // The project's jobs are configured before the upload is accepted.
+    JobObject.overrideProjectForTests(projectId, overrides);
+    const accepted = await upload(projectId, await fixture("test.ifc"), { filename: "test.ifc" });
     expect(accepted.status).toBe(202);
+    const { jobId } = (await accepted.json()) as { jobId: string };
 
     /** Overrides live in the object's memory and other suites may evict it: set them right before each alarm. */
     const runAlarm = async (): Promise<number> => {

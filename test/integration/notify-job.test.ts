@@ -2,20 +2,17 @@ import type { SettingValues } from "../../src/config";
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { idempotentJobId } from "../../src/ingest/idempotency";
 import { JobObject } from "../../src/jobs/object";
 import { createQueue, receiveAll, receivedBy, scriptReceiver, sqsEnv, subscribeWebhook, uniqueId } from "../support/notify";
 import { getJob, jobStub } from "../support/processing";
 import { fixture, upload } from "../support/worker";
 
-/** Uploads with an Idempotency-Key so the job id is known, and the job object configured, beforehand. */
+/** Uploads with the project's jobs configured beforehand (the job id is not known before). */
 async function uploadWithJobEnv(projectId: string, jobEnv: SettingValues): Promise<string> {
-  const key = uniqueId("key");
-  const jobId = await idempotentJobId(projectId, key);
-  await runInDurableObject(jobStub(jobId), (object: JobObject) => JobObject.overrideForTests(object, { env: jobEnv }));
-  const response = await upload(projectId, await fixture("test.ifc"), { filename: "test.ifc", headers: { "idempotency-key": key } });
+  JobObject.overrideProjectForTests(projectId, { env: jobEnv });
+  const response = await upload(projectId, await fixture("test.ifc"), { filename: "test.ifc" });
   expect(response.status).toBe(202);
-  return jobId;
+  return ((await response.json()) as { jobId: string }).jobId;
 }
 
 /**

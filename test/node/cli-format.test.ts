@@ -62,6 +62,23 @@ describe("CLI formatting", () => {
     expect(validated.Validation).toBe("0 errors, 1 warnings, 1 unknown types, 0 duplicate ids, 2 dangling references");
   });
 
+  it("lists eight storeys of a large model and counts the rest, including those the job's copy left out", () => {
+    const storeys = Array.from({ length: 1000 }, (_, i) => ({ globalId: `g${i}`, name: `Level ${i}`, elevation: i * 3 }));
+    const rows = Object.fromEntries(summaryRows({ ...summary, storeys, truncated: { storeys: 1508, materials: summary.materials.length } }));
+    expect(rows.Storeys).toBe("1,508: Level 0 (0), Level 1 (3), Level 2 (6), Level 3 (9), Level 4 (12), Level 5 (15), Level 6 (18), Level 7 (21), and 1,500 more");
+  });
+
+  it("adds up materials of the same name, and says when the job's copy holds only some of them", () => {
+    const materials = [
+      { expressId: 1, name: "Stud", associatedObjects: 63 },
+      { expressId: 2, name: "Stud", associatedObjects: 63 },
+      { expressId: 3, name: "Brick", associatedObjects: 100 },
+    ];
+    expect(Object.fromEntries(summaryRows({ ...summary, materials }))["Top materials"]).toBe("Stud (126 in 2 materials), Brick (100)");
+    const cut = Object.fromEntries(summaryRows({ ...summary, materials, truncated: { storeys: summary.storeys.length, materials: 9 } }));
+    expect(cut["Top materials"]).toBe("Stud (126 in 2 materials), Brick (100) (first 3 of 9 materials)");
+  });
+
   it("lists a job as one row", () => {
     expect(jobRow(job)).toEqual([job.jobId, "processing", "a.ifc", "2.4 MB", "2026-11-30 01:02:03Z"]);
   });

@@ -11,6 +11,18 @@ describe("configuration", () => {
     expect(SETTING_NAMES.filter((name) => !documented.has(name))).toEqual([]);
   });
 
+  it("lists the settings of every area's settings group", () => {
+    // Each area declares its group in a settings file; a group left out of the list would be
+    // parsed but neither documented nor checked here.
+    const modules = import.meta.glob<Record<string, unknown>>(["../../src/*/settings.ts", "../../src/*/*-settings.ts"], { eager: true });
+    const declared = Object.values(modules)
+      .flatMap((module) => Object.values(module))
+      .filter((value): value is { shape: Record<string, unknown>; build: unknown } => typeof value === "object" && value !== null && "shape" in value && "build" in value)
+      .flatMap((group) => Object.keys(group.shape));
+    expect(declared.length).toBeGreaterThan(40);
+    expect(declared.filter((name) => !(SETTING_NAMES as readonly string[]).includes(name))).toEqual([]);
+  });
+
   it("validates an environment once and answers the same configuration after", () => {
     const env = { ENVIRONMENT: "test", AUTH_JWT_SECRET: secret };
     const first = loadConfig(env);

@@ -65,9 +65,10 @@ describe("web-ifc budget", () => {
 
 describe("processing configuration", () => {
   const base = { ENVIRONMENT: "test", AUTH_JWT_SECRET: TEST_JWT_SECRET } as const;
-  it("defaults to the stream engine after a quarter second; web-ifc gets a 96 MiB budget and a second's grace", () => {
+  it("defaults to the stream engine starting at once; web-ifc gets a 96 MiB budget and a second's grace, the mock a quarter second", () => {
     const config = loadConfig({ ...base });
-    expect(config.processing).toMatchObject({ processor: "stream", memoryBytes: 96 * MiB, maxAttempts: 5, startDelayMs: 250, mock: { outcome: "succeed", delayMs: 0 } });
+    expect(config.processing).toMatchObject({ processor: "stream", memoryBytes: 96 * MiB, maxAttempts: 5, startDelayMs: 0, mock: { outcome: "succeed", delayMs: 0 } });
+    expect(loadConfig({ ...base, PROCESSOR: "mock" }).processing.startDelayMs).toBe(250);
     expect(loadConfig({ ...base, PROCESSOR: "web-ifc" }).processing).toMatchObject({ processor: "web-ifc", startDelayMs: 1000 });
     expect(loadConfig({ ...base, PROCESSOR: "web-ifc", PROCESSING_START_DELAY_MS: "0" }).processing.startDelayMs).toBe(0);
     expect(loadConfig({ ...base, PROCESSING_START_DELAY_MS: "250" }).processing.startDelayMs).toBe(250);

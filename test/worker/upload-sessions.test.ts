@@ -133,7 +133,7 @@ describe("upload sessions (memory storage)", () => {
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
     expect(((await replay.json()) as { uploadId: string }).uploadId).toBe(first.uploadId);
     const other = await send(who, "POST", sessionsPath(who.projectId), { json: { filename: "a.ifc", size: SIZE + 1 }, headers: { "idempotency-key": "k-1" } });
-    await expectProblem(other, 422, "idempotency-mismatch");
+    await expectProblem(other, 422, "idempotency-key-mismatch");
   });
 
   it("lists the project's sessions newest first, page by page", async () => {

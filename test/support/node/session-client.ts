@@ -1,7 +1,7 @@
 // A Node client of the upload-session API, as a browser or CLI would use it: create, send the
 // parts where the part URLs say (presigned S3 or the service), list, complete. Shared by the
 // end-to-end tests and the benchmark.
-import { createReadStream, readFileSync, statSync } from "node:fs";
+import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 
@@ -76,6 +76,11 @@ export class SessionClient {
 
   job(jobId: string): Promise<Record<string, unknown>> {
     return this.#json("GET", `/v1/jobs/${jobId}`);
+  }
+
+  /** The whole summary (summary.json); the job view holds a bounded copy of it. */
+  summary(jobId: string): Promise<Record<string, unknown>> {
+    return this.#json("GET", `/v1/jobs/${jobId}/summary`);
   }
 
   async waitForJob(jobId: string, timeoutMs: number): Promise<Record<string, unknown>> {
@@ -179,7 +184,27 @@ async function readSlice(path: string, start: number, end: number): Promise<Uint
   }
 }
 
-/** The copies gen-large-ifc.mjs wrote: one IFCPROJECT per copy. */
+/**
+ * The copies gen-large-ifc.mjs wrote: one IFCPROJECT per copy. Read in blocks (a 1 GB model is
+ * longer than a string may be), keeping a block's tail so a match across blocks is seen once.
+ */
 export function copiesIn(path: string): number {
-  return readFileSync(path, "latin1").match(/=\s*IFCPROJECT\s*\(/g)?.length ?? 0;
+  const file = openSync(path, "r");
+  const block = Buffer.alloc(16 * 1024 * 1024);
+  const TAIL = 64;
+  let count = 0;
+  let carry = "";
+  try {
+    for (let read = readSync(file, block); read > 0; read = readSync(file, block)) {
+      const text = carry + block.toString("latin1", 0, read);
+      // Count matches that start before the kept tail; the tail is searched again with the next block.
+      const cut = Math.max(0, text.length - TAIL);
+      for (const match of text.matchAll(/=\s*IFCPROJECT\s*\(/g)) if (match.index < cut) count++;
+      carry = text.slice(cut);
+    }
+    count += carry.match(/=\s*IFCPROJECT\s*\(/g)?.length ?? 0;
+  } finally {
+    closeSync(file);
+  }
+  return count;
 }
