@@ -78,8 +78,8 @@ async function attempt(deps: LifecycleDeps, record: JobRecord): Promise<void> {
     const { summary, sha256 } = await processModel({ config, circuits, storage, processor, chunks, onProgress: (p) => state.setProgress(p) }, record, permit);
     const processed = { ...record, status: "succeeded" as const, attempts: attempt, summary, file: { ...record.file, sha256 } };
     const event = await deps.outbox.plan("model.processed", processed, Date.now());
-    state.endAttempt({ kind: "succeeded", summary, file: processed.file, event }, Date.now());
-    chunks.clear();
+    // web-ifc's copy of the model goes in the same transaction: a finished job never keeps it.
+    state.endAttempt({ kind: "succeeded", summary, file: processed.file, event }, Date.now(), () => chunks.clear());
     const { durationMs: processingMs, heapBytes } = summary.processor;
     log.info({ msg: "model processed", outcome: "ok", attempt, durationMs: Date.now() - started, processingMs, heapBytes, entityCount: summary.entityCount });
   } catch (error) {
@@ -117,7 +117,6 @@ function defer(deps: LifecycleDeps, record: JobRecord, error: CircuitOpenError):
 async function fail(deps: LifecycleDeps, record: JobRecord, failure: ProcessingError): Promise<void> {
   const error: JobError = { code: failure.code, message: failure.message };
   const event = await deps.outbox.plan("model.failed", { ...record, status: "failed", error }, Date.now());
-  deps.state.endAttempt({ kind: "failed", error, event }, Date.now());
-  deps.chunks.clear();
+  deps.state.endAttempt({ kind: "failed", error, event }, Date.now(), () => deps.chunks.clear());
   deps.log.warn({ msg: "model processing failed", outcome: "error", attempt: record.attempts, code: failure.code, error: describeFailure(failure) });
 }

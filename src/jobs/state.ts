@@ -169,10 +169,14 @@ export class JobState {
     return this.#sql.exec<{ lost: number }>("SELECT lost_attempts AS lost FROM job").one().lost;
   }
 
-  /** Records how an attempt ended: the record, the summary or error, and the event, together. */
-  endAttempt(end: AttemptEnd, now: number): void {
+  /**
+   * Records how an attempt ended: the record, the summary or error, and the event, together;
+   * `finished` runs inside the same transaction when the job ends (succeeded or failed).
+   */
+  endAttempt(end: AttemptEnd, now: number, finished?: () => void): void {
     const updatedAt = new Date(now).toISOString();
     this.#storage.transactionSync(() => {
+      if (end.kind === "succeeded" || end.kind === "failed") finished?.();
       switch (end.kind) {
         case "succeeded":
           this.#sql.exec(

@@ -138,6 +138,29 @@ describe("job object state", () => {
     });
   });
 
+  it("drops web-ifc's model copy in the transaction that ends the job, and keeps it when that transaction fails", async () => {
+    const { record, reply } = newJob();
+    await runInDurableObject(jobStub(record.jobId), (_object: JobObject, state) => {
+      const jobState = new JobState(state.storage);
+      jobState.accept(record, reply, Date.now(), planned(record.jobId, "model.uploaded"));
+      jobState.startAttempt(Date.now(), Date.now() + 60_000);
+      state.storage.sql.exec("CREATE TABLE model_chunks (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)");
+      state.storage.sql.exec("INSERT INTO model_chunks (seq, data) VALUES (0, ?)", new Uint8Array(1024));
+      const chunkTables = () => state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'model_chunks'").toArray().length;
+      const drop = () => state.storage.sql.exec("DROP TABLE IF EXISTS model_chunks");
+      const broken = planned(record.jobId, "model.processed");
+      const [delivery] = broken.deliveries;
+      if (!delivery) throw new Error("planned() makes one delivery");
+      const faulty = { ...broken, deliveries: [{ ...delivery, channel: null as unknown as "webhook" }] };
+      expect(() => jobState.endAttempt({ kind: "succeeded", summary, file: record.file, event: faulty }, Date.now(), drop)).toThrow(/NOT NULL/);
+      expect(chunkTables()).toBe(1);
+      expect(jobState.record()?.status).toBe("processing");
+      jobState.endAttempt({ kind: "succeeded", summary, file: record.file, event: broken }, Date.now(), drop);
+      expect(chunkTables()).toBe(0);
+      expect(jobState.record()?.status).toBe("succeeded");
+    });
+  });
+
   it("moves a job kept in the old key-value table into the typed tables", async () => {
     const { record, reply } = newJob();
     await runInDurableObject(jobStub(record.jobId), (_object: JobObject, state) => {
