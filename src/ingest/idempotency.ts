@@ -2,25 +2,18 @@
  * Idempotency-Key as draft-ietf-httpapi-idempotency-key-header has it: a key is bound to the
  * fingerprint of the first request that used it; the same request again replays the first
  * reply, another request under the key is refused (422), and one while the first is still
- * running is told to come back (409). The key's record lives in a job object named after the
- * key (jobs/idempotency-key.ts), apart from the job it points to, so a key that expired
- * (IDEMPOTENCY_TTL) starts a new job while the old one lives on for its retention.
+ * running is told to come back (409). The key's record lives in an object of its own
+ * (src/idempotency/), apart from the job it points to, so a key that expired (IDEMPOTENCY_TTL)
+ * starts a new job while the old one lives on for its retention.
  */
-import { toHex } from "../lib/hex";
-import { ProblemError } from "../lib/problem";
-import type { IdempotencyKeys } from "../jobs/client";
+import { type IdempotencyKeys, idempotencyKeyName } from "../idempotency/client";
 import type { AcceptedUpload } from "../jobs/record";
+import { ProblemError } from "../lib/problem";
 
 /** The owner renews its hold this often while its request runs. */
 export const KEY_RENEW_MS = 30_000;
 /** An owner not heard of for this long is taken for dead: its request no longer lives. */
 export const KEY_TAKEOVER_MS = 4 * KEY_RENEW_MS;
-
-/** The name of the object that keeps the key's record; no job id (a UUID) looks like it. */
-export async function idempotencyKeyName(projectId: string, key: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${projectId}\n${key}`)));
-  return `idempotency-key:${toHex(digest)}`;
-}
 
 /** A direct upload's fingerprint: the file name (as stored) and the SHA-256 of its bytes. */
 export const fileFingerprint = (name: string, sha256: string): string => `file:${sha256}:${name}`;

@@ -56,7 +56,7 @@ const MIGRATIONS: readonly ((sql: SqlStorage) => void)[] = [
     const columns = sql.exec<{ name: string }>("PRAGMA table_info(job)").toArray();
     if (!columns.some((column) => column.name === "progress")) sql.exec("ALTER TABLE job ADD COLUMN progress TEXT");
   },
-  // An Idempotency-Key's record (src/jobs/idempotency-key.ts), in an object of its own.
+  // Held an Idempotency-Key's record; dropped again by a later migration (keys have their own class).
   (sql) => {
     sql.exec(`
       CREATE TABLE IF NOT EXISTS idempotency_key (
@@ -78,6 +78,10 @@ const MIGRATIONS: readonly ((sql: SqlStorage) => void)[] = [
     sql.exec(
       "UPDATE job SET finished_at = CAST(strftime('%s', updated_at) AS INTEGER) * 1000 WHERE finished_at IS NULL AND status IN ('succeeded', 'failed')",
     );
+  },
+  // An Idempotency-Key's record lives in its own object (src/idempotency/); no job uses the table.
+  (sql) => {
+    sql.exec("DROP TABLE IF EXISTS idempotency_key");
   },
 ];
 
@@ -129,16 +133,6 @@ const NEWEST_SCHEMA = `
     PRIMARY KEY (event_id, channel)
   );
   CREATE TABLE alarm (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), at INTEGER NOT NULL);
-  CREATE TABLE idempotency_key (
-    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-    project_id TEXT NOT NULL,
-    job_id TEXT NOT NULL,
-    owner TEXT,
-    renewed_at INTEGER,
-    fingerprint TEXT,
-    reply TEXT,
-    expires_at INTEGER NOT NULL
-  );
   INSERT INTO schema_version (singleton, version) VALUES (1, ${MIGRATIONS.length});
 `;
 

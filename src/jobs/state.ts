@@ -268,7 +268,7 @@ export class JobState {
   /** Every row of the job, in one transaction (DELETE /v1/jobs/{jobId}). */
   forget(): void {
     this.#storage.transactionSync(() => {
-      for (const table of ["deliveries", "events", "job", "reply", "reservation", "alarm", "idempotency_key"]) this.#sql.exec(`DELETE FROM ${table}`);
+      for (const table of ["deliveries", "events", "job", "reply", "reservation", "alarm"]) this.#sql.exec(`DELETE FROM ${table}`);
     });
   }
 

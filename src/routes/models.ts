@@ -13,7 +13,7 @@ import { MemoryLease, UploadCapacityError, isolateBufferBudget } from "../storag
 import { type ByteSource, streamSource } from "../lib/byte-source";
 import { type HeldKey, type KeyState, claimKey, fileFingerprint } from "../ingest/idempotency";
 import { acceptedReply, replayFor } from "../ingest/key-replay";
-import { durableIdempotencyKeys } from "../jobs/client";
+import { durableIdempotencyKeys } from "../idempotency/client";
 
 const query = z.object({
   filename: z.string().max(1024).optional().openapi({ param: { name: "filename", in: "query" }, description: "The model's file name for a raw body.", example: "duplex.ifc" }),
@@ -107,7 +107,7 @@ export const models = openApiRouter().openapi(
     let keyed: KeyState | undefined;
     if (idempotencyKey) {
       try {
-        keyed = await claimKey({ keys: durableIdempotencyKeys(c.env.JOBS), projectId, key: idempotencyKey, ttlMs: config.idempotencyTtlMs }, jobId);
+        keyed = await claimKey({ keys: durableIdempotencyKeys(c.env.IDEMPOTENCY_KEYS), projectId, key: idempotencyKey, ttlMs: config.idempotencyTtlMs }, jobId);
       } catch (error) {
         await c.req.raw.body?.cancel().catch(() => undefined);
         throw error;

@@ -4,7 +4,7 @@ import { mayAccessProject } from "../http/context";
 import { ProblemError } from "../lib/problem";
 import { openApiRouter } from "../http/openapi-app";
 import { claimKey, keyMismatch, sessionFingerprint } from "../ingest/idempotency";
-import { durableIdempotencyKeys } from "../jobs/client";
+import { durableIdempotencyKeys } from "../idempotency/client";
 import { type AcceptedUpload, jobLink } from "../jobs/record";
 import type { PartRef } from "../storage/object-storage";
 import { CompletionFailed, completeSession } from "../uploads/complete-session";
@@ -145,7 +145,7 @@ export const uploads = openApiRouter()
       return c.json(reply, 202);
     };
     if (!key) return answer(await completeOnce(c, found, named));
-    const keyed = await claimKey({ keys: durableIdempotencyKeys(c.env.JOBS), projectId, key, ttlMs: c.var.config.idempotencyTtlMs }, found.session.jobId);
+    const keyed = await claimKey({ keys: durableIdempotencyKeys(c.env.IDEMPOTENCY_KEYS), projectId, key, ttlMs: c.var.config.idempotencyTtlMs }, found.session.jobId);
     if (keyed.state === "done") {
       // Decided before the session is touched: another request under the key changes nothing.
       if (keyed.fingerprint !== sessionFingerprint(uploadId)) throw keyMismatch("another upload session or endpoint");

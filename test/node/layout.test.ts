@@ -86,7 +86,7 @@ describe("source layout", () => {
   });
 
   it("keeps adapters and domain rooms free of HTTP code", () => {
-    const inner = ["storage", "processing", "notify", "circuits", "resilience", "lib", "jobs", "projects", "ingest"];
+    const inner = ["storage", "processing", "notify", "circuits", "resilience", "lib", "jobs", "projects", "ingest", "idempotency"];
     const http = ["http", "routes", "app.ts", "index.ts"];
     const offending = [...graph].flatMap(([file, imports]) =>
       inner.includes(area(file))

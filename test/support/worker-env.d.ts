@@ -5,6 +5,7 @@ declare namespace Cloudflare {
     MODELS?: R2Bucket;
     PROJECTS: DurableObjectNamespace<import("../../src/index").ProjectObject>;
     UPLOADS: DurableObjectNamespace<import("../../src/index").UploadSessionObject>;
+    IDEMPOTENCY_KEYS: DurableObjectNamespace<import("../../src/index").IdempotencyKeyObject>;
     FIXTURES_URL: string;
     FAUXQS_URL: string;
     FAUXQS_CONTROL_URL: string;
@@ -19,7 +20,7 @@ declare namespace Cloudflare {
   }
   interface GlobalProps {
     mainModule: typeof import("../../src/index");
-    durableNamespaces: "JobObject" | "ProjectObject" | "CircuitObject" | "UploadSessionObject";
+    durableNamespaces: "JobObject" | "ProjectObject" | "CircuitObject" | "UploadSessionObject" | "IdempotencyKeyObject";
   }
 }
 

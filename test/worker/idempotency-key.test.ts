@@ -1,9 +1,9 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { KEY_TAKEOVER_MS, idempotencyKeyName } from "../../src/ingest/idempotency";
-import { durableIdempotencyKeys } from "../../src/jobs/client";
-import type { JobObject } from "../../src/jobs/object";
+import { durableIdempotencyKeys, idempotencyKeyName } from "../../src/idempotency/client";
+import type { IdempotencyKeyObject } from "../../src/idempotency/object";
+import { KEY_TAKEOVER_MS } from "../../src/ingest/idempotency";
 import type { AcceptedUpload } from "../../src/jobs/record";
 import { sleep } from "../support/notify";
 import { expectProblem } from "../support/problem";
@@ -11,7 +11,7 @@ import { caller, createSession, putPart, send, stepModel } from "../support/uplo
 import { api, call, fixture, token, uniqueProject, upload } from "../support/worker";
 
 const r2 = { STORAGE_DRIVER: "r2" } as const;
-const keys = durableIdempotencyKeys(env.JOBS);
+const keys = durableIdempotencyKeys(env.IDEMPOTENCY_KEYS);
 const HOUR = 3_600_000;
 
 async function storedKeys(projectId: string): Promise<string[]> {
@@ -25,11 +25,11 @@ async function jobBody(projectId: string, jobId: string): Promise<unknown> {
   return response.json();
 }
 
-const keyObject = (name: string) => env.JOBS.get(env.JOBS.idFromName(name));
+const keyObject = (name: string) => env.IDEMPOTENCY_KEYS.get(env.IDEMPOTENCY_KEYS.idFromName(name));
 
 /** The tables a key's object holds: none means it stores nothing at all. */
 const tables = (name: string) =>
-  runInDurableObject(keyObject(name), (_object: JobObject, state) =>
+  runInDurableObject(keyObject(name), (_object: IdempotencyKeyObject, state) =>
     state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((row) => row.name),
   );
 
@@ -240,6 +240,16 @@ describe("an Idempotency-Key's record", () => {
     // Unless the runtime ran it already.
     await runDurableObjectAlarm(keyObject(name));
     expect(await tables(name)).toEqual([]);
+  });
+
+  it("stores nothing when a renewal, completion or release finds no record", async () => {
+    const name = `idempotency-key:test-${crypto.randomUUID()}`;
+    const now = Date.now();
+    expect(await keys.renew(name, "late", now, now + HOUR)).toBe(false);
+    expect(await keys.complete(name, "late", "file:x", reply("j"), now, now + HOUR)).toBe(false);
+    await keys.release(name, "late");
+    expect(await tables(name)).toEqual([]);
+    expect(await claimAt(name, "next", now + 1, "job-2")).toEqual({ state: "claimed", jobId: "job-2" });
   });
 
   it("leaves nothing behind when its owner releases it", async () => {

@@ -67,6 +67,12 @@ const summary: ModelSummary = {
   processor: { engine: "mock", version: "0", durationMs: 1 },
 };
 
+/** The table job objects had for an Idempotency-Key's record before keys had their own object. */
+const KEY_TABLE = `CREATE TABLE idempotency_key (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1), project_id TEXT NOT NULL, job_id TEXT NOT NULL, owner TEXT,
+  renewed_at INTEGER, fingerprint TEXT, reply TEXT, expires_at INTEGER NOT NULL
+)`;
+
 describe("job object state", () => {
   it("grants exactly one of two reservations made at once", async () => {
     const stub = jobStub(crypto.randomUUID());
@@ -203,7 +209,39 @@ describe("job object state", () => {
       migrate(state.storage);
       return schemaOf(state.storage);
     });
-    expect(fresh.tables.map((table) => table.name)).toEqual(["alarm", "deliveries", "events", "idempotency_key", "job", "reply", "reservation", "schema_version"]);
+    expect(fresh.tables.map((table) => table.name)).toEqual(["alarm", "deliveries", "events", "job", "reply", "reservation", "schema_version"]);
     expect(fresh).toEqual(replayed);
+  });
+
+  it("drops the Idempotency-Key table a job object of schema version 6 still has, keeping the job", async () => {
+    const { record, reply } = newJob();
+    await runInDurableObject(jobStub(record.jobId), (_object: JobObject, state) => {
+      const sql = state.storage.sql;
+      new JobState(state.storage).accept(record, reply, Date.now(), planned(record.jobId, "model.uploaded"));
+      sql.exec(KEY_TABLE);
+      sql.exec("UPDATE schema_version SET version = 6");
+      const migrated = new JobState(state.storage);
+      expect(sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'idempotency_key'").one().n).toBe(0);
+      expect(migrated.record()).toMatchObject({ jobId: record.jobId, status: "queued" });
+      expect(migrated.reply()).toEqual(reply);
+    });
+  });
+
+  it("leaves nothing behind at its alarm when it holds no job, such as a key record of schema version 6", async () => {
+    const stub = jobStub(`idempotency-key:test-${crypto.randomUUID()}`);
+    await runInDurableObject(stub, async (_object: JobObject, state) => {
+      const sql = state.storage.sql;
+      new JobState(state.storage);
+      sql.exec(KEY_TABLE);
+      sql.exec("UPDATE schema_version SET version = 6");
+      sql.exec("INSERT INTO idempotency_key (singleton, project_id, job_id, expires_at) VALUES (1, 'p', 'j', ?)", Date.now());
+      await state.storage.setAlarm(Date.now());
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const tables = await runInDurableObject(stub, (_object: JobObject, state) =>
+      state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray(),
+    );
+    expect(tables).toEqual([]);
+    expect(await stub.record()).toBeNull();
   });
 });

@@ -1,5 +1,4 @@
-import type { AcceptedUpload } from "./record";
-import { migrate } from "./state-schema";
+import type { AcceptedUpload } from "../jobs/record";
 
 /** What a request with an Idempotency-Key asks of the key's record. */
 export interface KeyClaimRequest {
@@ -24,7 +23,7 @@ export type KeyClaim =
   /** A request with this key finished: its fingerprint and its reply. */
   | { state: "done"; fingerprint: string; reply: AcceptedUpload };
 
-type KeyRow = {
+interface KeyRow {
   project_id: string;
   job_id: string;
   owner: string | null;
@@ -32,20 +31,31 @@ type KeyRow = {
   fingerprint: string | null;
   reply: string | null;
   expires_at: number;
-};
+  [column: string]: SqlStorageValue;
+}
 
 /**
- * The record of one Idempotency-Key (draft-ietf-httpapi-idempotency-key-header), kept by a job
- * object of its own (named by the key, see ingest/idempotency.ts): who holds the key, and once
- * a request with it finished, the request's fingerprint and the reply to replay. Every change
- * is one statement or one transaction; an expired record counts as absent.
+ * The record of one Idempotency-Key (draft-ietf-httpapi-idempotency-key-header), one row in
+ * the key's own object: who holds the key, and once a request with it finished, the request's
+ * fingerprint and the reply to replay. Every change is one transaction; an expired record
+ * counts as absent.
  */
 export class IdempotencyKeyState {
   readonly #storage: DurableObjectStorage;
 
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
-    migrate(storage);
+    storage.sql.exec(`
+      CREATE TABLE IF NOT EXISTS idempotency_key (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        project_id TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        owner TEXT,
+        renewed_at INTEGER,
+        fingerprint TEXT,
+        reply TEXT,
+        expires_at INTEGER NOT NULL
+      )`);
   }
 
   #row(now: number): KeyRow | null {
@@ -75,33 +85,39 @@ export class IdempotencyKeyState {
 
   /** The owner's sign of life; false when the key is no longer its own (taken over, expired). */
   renew(owner: string, now: number, expiresAt: number): boolean {
-    const changed = this.#storage.sql.exec(
-      "UPDATE idempotency_key SET renewed_at = ?, expires_at = MAX(expires_at, ?) WHERE owner = ? AND fingerprint IS NULL AND expires_at > ?",
-      now,
-      expiresAt,
-      owner,
-      now,
-    );
-    return changed.rowsWritten > 0;
+    return this.#storage.transactionSync(() => {
+      const changed = this.#storage.sql.exec(
+        "UPDATE idempotency_key SET renewed_at = ?, expires_at = MAX(expires_at, ?) WHERE owner = ? AND fingerprint IS NULL AND expires_at > ?",
+        now,
+        expiresAt,
+        owner,
+        now,
+      );
+      return changed.rowsWritten > 0;
+    });
   }
 
   /** The owner's request finished: its reply is what the key answers from now on. */
   complete(owner: string, fingerprint: string, reply: AcceptedUpload, now: number, expiresAt: number): boolean {
-    const changed = this.#storage.sql.exec(
-      `UPDATE idempotency_key SET owner = NULL, renewed_at = NULL, fingerprint = ?, reply = ?, expires_at = ?
-         WHERE owner = ? AND fingerprint IS NULL AND expires_at > ?`,
-      fingerprint,
-      JSON.stringify(reply),
-      expiresAt,
-      owner,
-      now,
-    );
-    return changed.rowsWritten > 0;
+    return this.#storage.transactionSync(() => {
+      const changed = this.#storage.sql.exec(
+        `UPDATE idempotency_key SET owner = NULL, renewed_at = NULL, fingerprint = ?, reply = ?, expires_at = ?
+           WHERE owner = ? AND fingerprint IS NULL AND expires_at > ?`,
+        fingerprint,
+        JSON.stringify(reply),
+        expiresAt,
+        owner,
+        now,
+      );
+      return changed.rowsWritten > 0;
+    });
   }
 
   /** The owner's request failed: the key is free again. Answers whether it was the owner's. */
   release(owner: string): boolean {
-    return this.#storage.sql.exec("DELETE FROM idempotency_key WHERE owner = ? AND fingerprint IS NULL", owner).rowsWritten > 0;
+    return this.#storage.transactionSync(
+      () => this.#storage.sql.exec("DELETE FROM idempotency_key WHERE owner = ? AND fingerprint IS NULL", owner).rowsWritten > 0,
+    );
   }
 
   /** When the record goes; null when there is none. */
