@@ -131,5 +131,8 @@ function logAttempt(
     ...(state.nextAttemptAt === null ? {} : { nextAttemptAt: new Date(state.nextAttemptAt).toISOString() }),
   };
   if (outcome.kind === "delivered") log.info({ ...fields, outcome: "ok" });
+  // A channel that is off for this event (no subscription, event not subscribed, receiver said
+  // 410) ends the delivery for good without anything going wrong.
+  else if (outcome.kind === "gone") log.info(fields);
   else log.warn({ ...fields, outcome: "error" });
 }

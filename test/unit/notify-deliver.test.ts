@@ -52,6 +52,22 @@ describe("deliverDue", () => {
     ]);
   });
 
+  it("logs a channel that is off for the event as information, not as an error", async () => {
+    const events = await eventsFor(testJob(), "model.uploaded");
+    const webhook = scripted("webhook", [{ kind: "gone", reason: "no webhook subscription for project p" }]);
+    const states = events.flatMap((event) => planNotifications(event, ["webhook"], T0));
+    const levels: string[] = [];
+    const lines: LogFields[] = [];
+    const log = (level: string) => (fields: LogFields) => void (levels.push(level), lines.push(fields));
+    const logger: Logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error"), child: () => logger };
+
+    await deliverDue(states, events, [webhook], { now: T0, clock: () => T0, random: () => 0.5, log: logger });
+
+    expect(levels).toEqual(["info"]);
+    expect(lines[0]).toMatchObject({ msg: "notification attempt", result: "gone", reason: "no webhook subscription for project p" });
+    expect(lines[0]?.outcome).toBeUndefined();
+  });
+
   it("holds back a channel's later events while an earlier one retries, without holding back other channels", async () => {
     const events = await eventsFor(testJob(), "model.uploaded", "model.processed");
     const sqs = scripted("sqs", [{ kind: "retry", reason: "SQS answered 503" }]);
