@@ -1,3 +1,7 @@
+/*
+ * The job room's Durable Object, a little longer than our files usually are: the test hooks
+ * (JobTestOverrides) sit beside the dependencies they replace.
+ */
 import { DurableObject } from "cloudflare:workers";
 import { CircuitClient } from "../circuits/client";
 import { type Config, type SettingValues, loadConfig } from "../config";
@@ -41,8 +45,7 @@ export interface JobTestOverrides {
  * (JobState); an attempt's lifecycle (lost attempts, retries, deferral, failure) in
  * lifecycle.ts and its I/O in attempt.ts; the notifications in outbox.ts, the listing push in
  * listing.ts, the removal at expiry in retention.ts. An Idempotency-Key's record is not here:
- * it has its own object (src/idempotency/). A little longer than our files usually are: the
- * test hooks (JobTestOverrides) sit beside the dependencies they replace.
+ * it has its own object (src/idempotency/).
  *
  * Every call to a dependency goes through its circuit breaker. A breaker that turns a call
  * away is not the job's failure: the job keeps its attempts and its alarm comes back once the
